@@ -1,0 +1,83 @@
+"""Bearer credentials: application tokens (OAuth2 client credentials) and user access tokens.
+
+Both resolve to an `Actor` in one query. A missing or bad token is 401 (the contract checks it).
+"""
+
+import hashlib
+from typing import Any
+
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from ..actors import Actor
+from ..models import ChatUser, UserAccessToken
+
+USER_TOKEN_PREFIX = "ckut_"
+
+
+def checksum(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_for_token(token: str) -> tuple[Actor, Any] | None:
+    """The actor a bearer token stands for, or None if it is unknown, expired or revoked."""
+    now = timezone.now()
+    if token.startswith(USER_TOKEN_PREFIX):
+        record = (
+            UserAccessToken.objects.select_related("user__application")
+            .filter(token_checksum=checksum(token), revoked_time__isnull=True, expires__gt=now)
+            .first()
+        )
+        if record is None or not record.user.is_active:
+            return None
+        return Actor.for_user(record.user), record
+    access = (
+        AccessToken.objects.select_related("application__chat_application")
+        .filter(token_checksum=checksum(token), expires__gt=now)
+        .first()
+    )
+    if access is None or access.application is None:
+        return None
+    try:
+        application = access.application.chat_application  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return Actor.for_application(application), access
+
+
+class BearerAuthentication(BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Actor, Any] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("Authorization must be `Bearer <token>`.")
+        result = actor_for_token(token.strip())
+        if result is None:
+            raise AuthenticationFailed("The access token is invalid or expired.")
+        return result
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class ChatSessionAuthentication(SessionAuthentication):
+    """The web pages' Django login, linked to a chat user; CSRF is enforced as usual."""
+
+    def authenticate(self, request: Request) -> tuple[Actor, Any] | None:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        account, _ = result
+        chat_user = (
+            ChatUser.objects.select_related("application").filter(account=account).first()
+        )
+        if chat_user is None or not chat_user.is_active:
+            return None
+        return Actor.for_user(chat_user), None

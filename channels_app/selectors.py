@@ -1,0 +1,179 @@
+"""Read-side queries, tenant-scoped, each with its related rows loaded for rendering."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from .access import visible_channels
+from .actors import Actor
+from .models import Channel, ChatSession, ChatUser, Membership, Message, Notification, ReadReceipt
+
+
+def channels_for(
+    actor: Actor,
+    *,
+    joined: bool | None = None,
+    unread: bool | None = None,
+) -> QuerySet[Channel]:
+    """Channels the actor may see. For a user, `joined=True` keeps those they are a member of and
+    `joined=False` the PUBLIC ones they could join; `unread=True` keeps joined channels with
+    messages they have not read."""
+    queryset = visible_channels(actor)
+    user = actor.user
+    if user is not None and joined is not None:
+        member = Exists(Membership.objects.filter(channel=OuterRef("pk"), user=user))
+        queryset = queryset.filter(member) if joined else queryset.filter(~member).filter(
+            type=Channel.Type.PUBLIC
+        )
+    if user is not None and unread is not None:
+        last_read = Subquery(
+            ReadReceipt.objects.filter(channel=OuterRef("pk"), user=user).values(
+                "last_read_sequence"
+            )[:1]
+        )
+        member = Exists(Membership.objects.filter(channel=OuterRef("pk"), user=user))
+        condition = Q(last_sequence__gt=Coalesce(last_read, 0)) & Q(member)
+        queryset = queryset.filter(condition) if unread else queryset.exclude(condition)
+    return queryset
+
+
+def channels_of_user(user: ChatUser) -> QuerySet[Channel]:
+    """Channels the user created or joined."""
+    return Channel.objects.filter(application_id=user.application_id).filter(
+        Q(Exists(Membership.objects.filter(channel=OuterRef("pk"), user=user)))
+        | Q(creator=user)
+    )
+
+
+def with_render_relations(queryset: QuerySet[Channel]) -> QuerySet[Channel]:
+    return queryset.select_related("creator", "last_message__user")
+
+
+def direct_members(channels: Iterable[Channel]) -> dict[int, list[ChatUser]]:
+    """Members of the DIRECT channels among `channels`, in one query."""
+    ids = [channel.pk for channel in channels if channel.type == Channel.Type.DIRECT]
+    members: dict[int, list[ChatUser]] = defaultdict(list)
+    if not ids:
+        return members
+    for membership in (
+        Membership.objects.filter(channel_id__in=ids).select_related("user").order_by("id")
+    ):
+        members[membership.channel_id].append(membership.user)
+    return members
+
+
+def channel_members(channel: Channel, *, role: str | None = None) -> QuerySet[ChatUser]:
+    memberships = Membership.objects.filter(channel=channel)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return ChatUser.objects.filter(
+        pk__in=memberships.values("user_id")
+    ).order_by("id")
+
+
+def channel_participants(channel: Channel) -> QuerySet[ChatUser]:
+    """Members online now."""
+    return channel_members(channel).filter(is_online=True)
+
+
+def messages_in(actor: Actor, channel: Channel) -> QuerySet[Message]:
+    return Message.objects.filter(channel=channel).select_related("user")
+
+
+def application_messages(actor: Actor) -> QuerySet[Message]:
+    return Message.objects.filter(application=actor.application).select_related("user")
+
+
+def unread_messages_of(user: ChatUser) -> QuerySet[Message]:
+    """Messages in the user's channels, from others, that the user has not read."""
+    last_read = ReadReceipt.objects.filter(channel=OuterRef("channel_id"), user=user).values(
+        "last_read_sequence"
+    )[:1]
+    return (
+        Message.objects.filter(
+            channel__memberships__user=user, application_id=user.application_id
+        )
+        .exclude(user=user)
+        .annotate(last_read=Coalesce(Subquery(last_read), 0))
+        .filter(sequence__gt=F("last_read"))
+        .select_related("user")
+    )
+
+
+def unread_count(user: ChatUser, channel: Channel) -> int:
+    """One indexed query: messages after the user's read receipt, sent by others."""
+    last_read = (
+        ReadReceipt.objects.filter(channel=channel, user=user)
+        .values_list("last_read_sequence", flat=True)
+        .first()
+    )
+    if channel.last_sequence <= (last_read or 0):
+        return 0
+    return (
+        Message.objects.filter(channel=channel, sequence__gt=last_read or 0)
+        .exclude(user=user)
+        .count()
+    )
+
+
+def unread_counts(user: ChatUser, channel_ids: list[int]) -> dict[int, int]:
+    """Unread counts for many channels in one query (the channel list's badges)."""
+    if not channel_ids:
+        return {}
+    last_read = ReadReceipt.objects.filter(channel=OuterRef("channel_id"), user=user).values(
+        "last_read_sequence"
+    )[:1]
+    rows = (
+        Message.objects.filter(channel_id__in=channel_ids)
+        .exclude(user=user)
+        .annotate(last_read=Coalesce(Subquery(last_read), 0))
+        .filter(sequence__gt=F("last_read"))
+        .values("channel_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["channel_id"]: row["count"] for row in rows}
+
+
+def total_unread_count(user: ChatUser) -> int:
+    return unread_messages_of(user).count()
+
+
+def read_receipts_for(message: Message) -> QuerySet[ReadReceipt]:
+    """Who has read the message: members whose receipt reaches its sequence (sender excluded)."""
+    queryset = ReadReceipt.objects.filter(
+        channel_id=message.channel_id, last_read_sequence__gte=message.sequence
+    ).select_related("user")
+    if message.user_id is not None:
+        queryset = queryset.exclude(user_id=message.user_id)
+    return queryset.order_by("id")
+
+
+def notifications_of(user: ChatUser) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def active_sessions(actor: Actor) -> QuerySet[ChatSession]:
+    return ChatSession.objects.filter(
+        application=actor.application, ended_time__isnull=True
+    ).select_related("user")
+
+
+def memberships_of(channel: Channel) -> QuerySet[Membership]:
+    return Membership.objects.filter(channel=channel).select_related("user").order_by("id")
+
+
+def users_of(actor: Actor) -> QuerySet[ChatUser]:
+    return ChatUser.objects.filter(application=actor.application)
+
+
+def json_filter(value: str) -> dict[str, Any]:
+    """Parse the `properties` filter: a JSON object matched by containment."""
+    import json
+
+    data = json.loads(value)
+    if not isinstance(data, dict):
+        raise ValueError("properties filter must be a JSON object")
+    return data

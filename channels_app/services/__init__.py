@@ -1,0 +1,1 @@
+"""Every state change, one function per use case. Nothing else writes models."""
