@@ -133,6 +133,15 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": CHANNEL_LAYER_PREFIX}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate")
 TASKS = {
     "default": {
@@ -170,6 +179,13 @@ CHAT_MAX_PAGE_SIZE = 100
 CHAT_WS_MAX_FRAME_BYTES = env_int("CHAT_WS_MAX_FRAME_BYTES", 64 * 1024)
 CHAT_USER_TOKEN_TTL_SECONDS = env_int("CHAT_USER_TOKEN_TTL_SECONDS", 24 * 3600)
 CHAT_SESSION_STALE_SECONDS = env_int("CHAT_SESSION_STALE_SECONDS", 90)
+# Rate limits, "<count>/<seconds>" ("0/1" disables one); see channels_app/ratelimit.py.
+CHAT_RATE_LIMITS = {
+    "send_user": os.environ.get("CHAT_RATE_SEND_PER_USER", "20/1"),
+    "send_application": os.environ.get("CHAT_RATE_SEND_PER_APPLICATION", "2000/1"),
+    "connect_user": os.environ.get("CHAT_RATE_CONNECT_PER_USER", "30/60"),
+    "connect_application": os.environ.get("CHAT_RATE_CONNECT_PER_APPLICATION", "3000/60"),
+}
 CHAT_DEFAULT_AVATAR_URL = os.environ.get(
     "CHAT_DEFAULT_AVATAR_URL", "https://api.chatkitty.com/v1/picture/default"
 )

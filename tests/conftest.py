@@ -143,3 +143,9 @@ def published(
             events.remove_listener(capture)
 
     return block
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings: Any) -> None:
+    """Rate limits are off in tests unless a test turns them on (tests/test_ratelimit.py)."""
+    settings.CHAT_RATE_LIMITS = {name: "0/1" for name in settings.CHAT_RATE_LIMITS}

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import events
+from .. import events, ratelimit
 from ..access import access_channel, access_message, access_thread
 from ..actors import Actor
 from ..exceptions import ChannelFrozen, InvalidInput, PermissionDenied
@@ -106,6 +106,7 @@ def _send(
     ):
         raise InvalidInput("The idempotency key must be a string of 1 to 100 characters.")
 
+    ratelimit.check_send(actor)
     channel = access_channel(actor, channel_id, lock=True)
     if sender is not None and not Membership.objects.filter(channel=channel, user=sender).exists():
         if actor.user is not None:

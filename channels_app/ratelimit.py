@@ -1,0 +1,65 @@
+"""Fixed-window rate limits on message sends and connects, per user and per application.
+
+Counters live in the cache (Redis when `REDIS_URL` is set, so every process shares them; process
+memory otherwise). `cache.incr` is atomic, so concurrent callers never exceed the limit.
+Limits are `"<count>/<seconds>"` strings from the environment; `0` disables one.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .actors import Actor
+from .exceptions import RateLimited
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Limit":
+        count, _, seconds = text.partition("/")
+        return cls(int(count), int(seconds or 1))
+
+
+def limit_for(name: str) -> Limit:
+    return Limit.parse(settings.CHAT_RATE_LIMITS[name])
+
+
+def hit(name: str, key: object) -> None:
+    """Count one event against `name` for `key`; raise RateLimited past the limit."""
+    limit = limit_for(name)
+    if limit.count <= 0:
+        return
+    window = int(time.time() // limit.seconds)
+    cache_key = f"rl:{name}:{key}:{window}"
+    cache.add(cache_key, 0, timeout=limit.seconds + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr: start the window again
+        cache.add(cache_key, 1, timeout=limit.seconds + 1)
+        count = 1
+    if count > limit.count:
+        retry = limit.seconds - (time.time() % limit.seconds)
+        raise RateLimited(
+            f"Rate limit {limit.count} per {limit.seconds} s exceeded ({name}).",
+            properties={"retryAfterSeconds": round(retry, 1)},
+        )
+
+
+def check_send(actor: Actor) -> None:
+    """Before a message send: the sender's limit (user or application) and the application's."""
+    if actor.user is not None:
+        hit("send_user", actor.user.pk)
+    hit("send_application", actor.application.pk)
+
+
+def check_connect(actor: Actor) -> None:
+    """Before accepting a websocket session."""
+    if actor.user is not None:
+        hit("connect_user", actor.user.pk)
+    hit("connect_application", actor.application.pk)
