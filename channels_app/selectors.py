@@ -177,3 +177,17 @@ def json_filter(value: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("properties filter must be a JSON object")
     return data
+
+
+def joined_channel_ids(user: ChatUser) -> list[int]:
+    """Ids of the channels the user is a member of (a chat session's subscriptions)."""
+    return list(Membership.objects.filter(user=user).values_list("channel_id", flat=True))
+
+
+def messages_after(channel_id: int, after: int, limit: int) -> list[Message]:
+    """A channel's persisted messages after sequence `after`, oldest first (resync)."""
+    return list(
+        Message.objects.filter(channel_id=channel_id, sequence__gt=after)
+        .select_related("user")
+        .order_by("sequence")[:limit]
+    )

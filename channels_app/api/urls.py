@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .views.application import ApplicationViewSet
 from .views.channels import ApplicationChannelViewSet, ChannelViewSet
+from .views.chat_sessions import ChatSessionViewSet
+from .views.me import MeViewSet
 from .views.messages import MessageViewSet, ThreadViewSet
 from .views.users import UserViewSet
 
@@ -55,6 +57,10 @@ urlpatterns = [
     path("application", ApplicationViewSet.as_view({"get": "retrieve"})),
     path("application/settings",
          ApplicationViewSet.as_view({"get": "settings", "put": "update_settings"})),
+    # current user and chat sessions (live chat, issue 3)
+    path("me", MeViewSet.as_view({"get": "retrieve"}), name="me"),
+    path("me/unread", MeViewSet.as_view({"get": "unread"}), name="me-unread"),
+    path("chat-sessions", ChatSessionViewSet.as_view({"get": "list"}), name="chat-sessions"),
     # threads
     path("threads/<str:id>", T({"get": "retrieve"})),
     path("threads/<str:id>/messages", T({"get": "messages", "post": "send_message"})),
