@@ -9,7 +9,16 @@ from django.db.models.functions import Coalesce
 
 from .access import visible_channels
 from .actors import Actor
-from .models import Channel, ChatSession, ChatUser, Membership, Message, Notification, ReadReceipt
+from .models import (
+    Application,
+    Channel,
+    ChatSession,
+    ChatUser,
+    Membership,
+    Message,
+    Notification,
+    ReadReceipt,
+)
 
 
 def channels_for(
@@ -191,3 +200,29 @@ def messages_after(channel_id: int, after: int, limit: int) -> list[Message]:
         .select_related("user")
         .order_by("sequence")[:limit]
     )
+
+
+def application_for_api_key(api_key: str) -> Application | None:
+    """The application a client's public API key names (websocket handshakes)."""
+    if not api_key:
+        return None
+    return Application.objects.filter(api_key=api_key).first()
+
+
+def membership_roles(user: ChatUser, channel_ids: list[int]) -> dict[int, str]:
+    """The user's role in each of the given channels they are a member of, in one query."""
+    if not channel_ids:
+        return {}
+    return dict(
+        Membership.objects.filter(user=user, channel_id__in=channel_ids).values_list(
+            "channel_id", "role"
+        )
+    )
+
+
+def messages_of_member(user: ChatUser) -> QuerySet[Message]:
+    """Messages in the channels the user is a member of."""
+    return Message.objects.filter(
+        application_id=user.application_id,
+        channel_id__in=Membership.objects.filter(user=user).values("channel_id"),
+    ).select_related("user")

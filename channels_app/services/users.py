@@ -204,6 +204,9 @@ def get_or_create_guest(*, application: Application, username: Any, display_name
                 )
         except IntegrityError:
             user = ChatUser.objects.get(application=application, name=name)
+    if not user.is_guest:
+        # A username alone never signs in as a registered user: they need an access token.
+        raise PermissionDenied("This username belongs to a registered user; use an access token.")
     if not user.is_active:
         raise PermissionDenied("This user is deactivated.")
     return user
