@@ -69,7 +69,9 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
     display_name = forms.CharField(
-        max_length=MAX_NAME_LENGTH, required=False, help_text="Optional: shown beside your messages."
+        max_length=MAX_NAME_LENGTH,
+        required=False,
+        help_text="Optional: shown beside your messages.",
     )
     password1 = forms.CharField(
         label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -150,9 +152,7 @@ class MessageForm(forms.Form):
         error_messages={"required": "Write a message first."},
     )
     # One key per rendered composer: a double submit stores the message once.
-    idempotency_key = forms.CharField(
-        max_length=100, required=False, widget=forms.HiddenInput
-    )
+    idempotency_key = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -44,7 +44,9 @@ def channel_title(channel: Channel, members: list[ChatUser], me: ChatUser) -> st
     return ", ".join(others) or me.display_name
 
 
-def page(request: ChatRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def page(
+    request: ChatRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     """Render with what every signed-in page shows (the header's total unread count)."""
     context.setdefault("total_unread", selectors.total_unread_count(request.chat_user))
     context["me"] = request.chat_user

@@ -44,7 +44,9 @@ class Command(BaseCommand):
         else:
             application = site_application()
         if application is None:
-            raise CommandError("No such application: create one with `manage.py create_application`.")
+            raise CommandError(
+                "No such application: create one with `manage.py create_application`."
+            )
         password = self._password(options["password_env"])
         try:
             user = create_account(
