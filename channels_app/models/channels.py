@@ -59,7 +59,12 @@ class Channel(models.Model):
                 name="channel_unique_direct_members",
             ),
         ]
-        indexes = [models.Index(fields=["application", "type", "id"])]
+        indexes = [
+            models.Index(fields=["application", "type", "id"]),
+            # Channel lists page by id within an application: counts and deep OFFSETs stay
+            # index-only scans (measured in bench/run.py).
+            models.Index(fields=["application", "id"], name="channel_app_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or f"direct #{self.pk}"

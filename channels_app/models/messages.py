@@ -88,6 +88,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["application", "id"]),
             models.Index(fields=["user", "id"]),
+            # Unread counts: the messages after a read receipt, and who sent them, index-only.
+            models.Index(fields=["channel", "sequence", "user"], name="message_unread_scan_idx"),
         ]
 
     def __str__(self) -> str:
