@@ -20,7 +20,9 @@ from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from ..exceptions import ChatError
+from .. import ratelimit
+from ..actors import Actor
+from ..exceptions import ChatError, RateLimited
 from ..models import Application, ChatUser, UserAccessToken
 from ..services import users as user_services
 
@@ -87,7 +89,17 @@ def origin_allowed(origin: str) -> bool:
 
 
 def authenticate(scope: dict[str, Any]) -> Credential:
-    """Resolve the handshake (sync: run it through `database_sync_to_async`)."""
+    """Resolve the handshake (sync: run it through `database_sync_to_async`), then count the
+    connect against the user's and the application's connect rate limits."""
+    credential = _credential(scope)
+    try:
+        ratelimit.check_connect(Actor.for_user(credential.user))
+    except RateLimited as error:
+        raise Refused(CLOSE_RATE_LIMITED, error.error, error.message) from None
+    return credential
+
+
+def _credential(scope: dict[str, Any]) -> Credential:
     headers = headers_of(scope)
     query = query_of(scope)
     origin = headers.get("origin")

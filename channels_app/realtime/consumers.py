@@ -259,14 +259,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         sent = 0
         cursor = max(after, 0)
         while sent < REPLAY_MAX:
-            frames = await database_sync_to_async(missed_messages)(
-                channel_id, cursor, min(REPLAY_BATCH, REPLAY_MAX - sent)
-            )
+            limit = min(REPLAY_BATCH, REPLAY_MAX - sent)
+            frames = await database_sync_to_async(missed_messages)(channel_id, cursor, limit)
             for frame in frames:
                 await self.send_json(frame)
                 cursor = frame["sequence"]
             sent += len(frames)
-            if len(frames) < REPLAY_BATCH:
+            if len(frames) < limit:
                 self.last_sequences[channel_id] = max(
                     self.last_sequences.get(channel_id, 0), cursor
                 )
@@ -354,6 +353,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _forward(self, name: str, payload: JSON, message: dict[str, Any]) -> None:
         text = message.get("frame")
         if not isinstance(text, str):
+            if "type" in payload:  # a custom `channel.event` names its own type: `eventType`
+                payload = {**payload, "eventType": payload["type"]}
+                del payload["type"]
             text = json.dumps({"type": name, **payload}, separators=(",", ":"))
         await self.send(text_data=text)
 

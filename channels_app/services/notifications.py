@@ -50,13 +50,14 @@ def _enqueue_fan_out(message_id: int, after_user_id: int) -> None:
 
 
 def notify_offline_batch(
-    *, message_id: int, after_user_id: int = 0, batch_size: int = NOTIFICATION_BATCH_SIZE
+    *, message_id: int, after_user_id: int = 0, batch_size: int | None = None
 ) -> int | None:
     """Notify the next batch of offline members (user id > `after_user_id`) of one message.
 
     Returns the cursor for the next batch, or None when every member has been handled. Members
     already notified of this message are skipped, so a retried batch creates no duplicates.
     """
+    batch_size = batch_size or NOTIFICATION_BATCH_SIZE
     message = (
         Message.objects.select_related("user", "channel", "application")
         .filter(pk=message_id)

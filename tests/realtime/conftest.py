@@ -1,7 +1,8 @@
 """Websocket helpers: connect a chat session as a user and read its frames."""
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -60,13 +61,15 @@ async def open_socket(
     return communicator
 
 
-async def refused(path: str, headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, dict[str, Any]]:
+async def refused(
+    path: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[str, Any]]:
     """Connect and expect a refusal: (close code, error frame)."""
     communicator = await open_socket(path, headers)
     error = json.loads((await communicator.receive_output(timeout=5))["text"])
     closing = await communicator.receive_output(timeout=5)
     assert closing["type"] == "websocket.close"
-    await communicator.wait()
+    await communicator.disconnect()
     return closing["code"], error
 
 
@@ -86,7 +89,5 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[Session]]]:
 
     yield make
     for session in sessions:
-        try:
+        with contextlib.suppress(Exception):
             await session.close()
-        except Exception:
-            pass
