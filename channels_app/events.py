@@ -319,7 +319,7 @@ def publish_on_commit(event: Event) -> None:
     transaction.on_commit(lambda: publish(event), robust=True)
 
 
-@dataclass
+@dataclass(eq=False)  # listeners are removed by identity: two empty captures are not the same
 class EventCapture:
     """Collects published events; `names` lists them in order."""
 
