@@ -24,7 +24,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from ... import events, selectors
+from ... import events, ratelimit, selectors
+from ...actors import Actor
 from ...exceptions import ChatError, InvalidInput, NotFound, PermissionDenied, RateLimited
 from ...models import ChatUser
 from ...services import sessions
@@ -184,6 +185,10 @@ class StompConsumer(AsyncWebsocketConsumer):
     async def _connect(self, frame: Frame) -> bool:
         try:
             credential = await database_sync_to_async(_authenticate)(self.scope, frame)
+        except RateLimited as error:
+            # Not AccessDeniedError: the SDK then reconnects by itself 5 s later.
+            await self._fatal(error)
+            return False
         except ChatError as error:
             await self._fatal(AccessDenied(error.message))
             return False
@@ -493,6 +498,7 @@ def _authenticate(scope: dict[str, Any], frame: Frame) -> Credential:
     except Refused as refusal:
         raise AccessDenied(refusal.message) from None
     credential.user.application = application
+    ratelimit.check_connect(Actor.for_user(credential.user))
     return credential
 
 
