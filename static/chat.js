@@ -321,13 +321,25 @@
       return li;
     }
 
+    // Reading is one upsert on the server: at most one `read` a second, the last one never lost.
+    var lastReadSent = 0;
+    function sendRead() {
+      readTimer = null;
+      lastReadSent = Date.now();
+      send({ type: "read", channelId: channelId });
+    }
     function markRead() {
       if (!isMember || document.visibilityState === "hidden" || readTimer) return;
-      readTimer = window.setTimeout(function () {
-        readTimer = null;
-        send({ type: "read", channelId: channelId });
-      }, 300);
+      var wait = 1000 - (Date.now() - lastReadSent);
+      if (wait <= 0) sendRead();
+      else readTimer = window.setTimeout(sendRead, wait);
     }
+    window.addEventListener("pagehide", function () {
+      if (readTimer) {
+        window.clearTimeout(readTimer);
+        sendRead();
+      }
+    });
 
     function appendMessage(message) {
       if (!message || message.threadId || seenIds[message.id]) return;

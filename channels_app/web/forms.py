@@ -46,7 +46,15 @@ def add_chat_error(
     form.add_error(fields.get(field or "", default), human_message(error))
 
 
-class LoginForm(AuthenticationForm):
+class StackedLabels:
+    """Labels sit above their fields: no trailing colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(StackedLabels, AuthenticationForm):
     """Sign-in with the plain chat user name, resolved within the site's application."""
 
     def clean_username(self) -> str:
@@ -62,7 +70,7 @@ class LoginForm(AuthenticationForm):
         return cleaned
 
 
-class SignupForm(forms.Form):
+class SignupForm(StackedLabels, forms.Form):
     username = forms.CharField(
         max_length=MAX_NAME_LENGTH,
         help_text="How others mention you; letters, digits and punctuation.",
@@ -94,7 +102,7 @@ class SignupForm(forms.Form):
         return cleaned
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(StackedLabels, forms.Form):
     TYPE_CHOICES = [
         (Channel.Type.PUBLIC, "Public: anyone here can find and join it"),
         (Channel.Type.PRIVATE, "Private: only the people you add"),
@@ -143,7 +151,7 @@ class ChannelForm(forms.Form):
         return names
 
 
-class MessageForm(forms.Form):
+class MessageForm(StackedLabels, forms.Form):
     body = forms.CharField(
         label="Message",
         strip=False,
@@ -166,7 +174,7 @@ class MessageForm(forms.Form):
         return body
 
 
-class AddMemberForm(forms.Form):
+class AddMemberForm(StackedLabels, forms.Form):
     username = forms.CharField(
         label="Add someone",
         max_length=MAX_NAME_LENGTH,

@@ -39,7 +39,9 @@ def chat_view(view: ChatView) -> Any:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         chat_user = (
-            ChatUser.objects.select_related("application").filter(account=request.user).first()
+            ChatUser.objects.select_related("application")
+            .filter(account_id=request.user.pk)
+            .first()
         )
         if chat_user is None or not chat_user.is_active:
             return render(

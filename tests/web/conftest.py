@@ -12,7 +12,7 @@ from channels_app.services.accounts import create_account
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def site(settings: Any, application: Application) -> Application:
     """The web pages serve `application`; passwords hash fast in tests."""
     settings.WEB_APPLICATION_ID = application.pk
@@ -21,11 +21,9 @@ def site(settings: Any, application: Application) -> Application:
 
 
 @pytest.fixture
-def make_account(application: Application) -> Callable[..., ChatUser]:
+def make_account(site: Application) -> Callable[..., ChatUser]:
     def make(name: str, app: Application | None = None, **extra: Any) -> ChatUser:
-        return create_account(
-            application=app or application, username=name, password=PASSWORD, **extra
-        )
+        return create_account(application=app or site, username=name, password=PASSWORD, **extra)
 
     return make
 

@@ -11,7 +11,7 @@ from channels_app.services.accounts import create_account
 
 from .conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site")]
 
 
 def test_pages_need_a_login() -> None:

@@ -10,7 +10,7 @@ from channels_app.models import Application, Channel, ChatUser, Membership
 from channels_app.services import channels as channel_services
 from channels_app.services import users as user_services
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site")]
 
 
 def test_the_form_renders(ann_client: Client) -> None:

@@ -12,7 +12,7 @@ from channels_app.services import channels as channel_services
 from channels_app.services import messages as message_services
 from channels_app.web.views import GONE, HISTORY_PAGE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site")]
 
 
 def make_channel(user: ChatUser, name: str = "room", kind: str = "PUBLIC") -> Channel:
