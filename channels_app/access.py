@@ -134,7 +134,8 @@ def parse_id(value: Any, resource: str) -> int:
         pk = value
     else:
         text = str(value)
-        if not text.isdigit() or len(text) > 18:
+        # ASCII only: str.isdigit() also accepts "²" and "１", which int() rejects or reads.
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
             raise not_found(resource)
         pk = int(text)
     if pk <= 0:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "oauth2_provider",
     "channels",
     "django_tasks_db",
@@ -213,6 +214,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelTypeEnum": ["DIRECT", "PUBLIC", "PRIVATE"],
+        "MessageTypeEnum": ["TEXT", "FILE", "SYSTEM_TEXT", "SYSTEM_FILE"],
+        "ReplyThreadTypeEnum": ["MAIN", "STANDALONE", "MESSAGE"],
+        "ChatUserTypeEnum": ["PERSON", "BOT"],
+        "CreateMessageTypeEnum": ["TEXT", "FILE"],
+        "GuestUsersEnum": ["DISABLED", "ENABLED"],
+    },
 }
 
 OAUTH2_PROVIDER = {

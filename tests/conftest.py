@@ -16,6 +16,13 @@ from channels_app.services import applications as application_services
 from channels_app.services import users as user_services
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """OAuth client secrets and logins are hashed with PBKDF2 (~0.75 s each here): tests use a
+    fast hasher so every `application` fixture does not pay for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def application(db: Any) -> Application:
     app, _ = application_services.create_application(name="Acme")

@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.models import AccessToken
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -42,7 +43,7 @@ def actor_for_token(token: str) -> tuple[Actor, Any] | None:
     if access is None or access.application is None:
         return None
     try:
-        application = access.application.chat_application  # type: ignore[attr-defined]
+        application = access.application.chat_application
     except Exception:
         return None
     return Actor.for_application(application), access
@@ -75,9 +76,31 @@ class ChatSessionAuthentication(SessionAuthentication):
         if result is None:
             return None
         account, _ = result
-        chat_user = (
-            ChatUser.objects.select_related("application").filter(account=account).first()
-        )
+        chat_user = ChatUser.objects.select_related("application").filter(account=account).first()
         if chat_user is None or not chat_user.is_active:
             return None
         return Actor.for_user(chat_user), None
+
+
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: the contract's single scheme `application_authorization` (OAuth2 client
+    credentials at `/oauth/token`), plus the user access tokens minted by the application."""
+
+    target_class = BearerAuthentication
+    name = ["application_authorization", "user_token"]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "oauth2",
+                "description": "The application's OAuth2 client credentials (HTTP Basic client "
+                "id and secret, `grant_type=client_credentials`).",
+                "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+            },
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A user access token (`ckut_...`) from "
+                "`POST /v1/users/{id}/access-tokens`.",
+            },
+        ]

@@ -15,10 +15,12 @@ from rest_framework.views import set_rollback
 
 from ..exceptions import ChatError
 from ..resources import timestamp
+from .parsers import PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
 _DRF_NAMES: dict[type[drf.APIException], str] = {
+    PayloadTooLarge: "PayloadTooLargeError",
     drf.ParseError: "MalformedRequestError",
     drf.UnsupportedMediaType: "UnsupportedMediaTypeError",
     drf.NotAcceptable: "NotAcceptableError",
@@ -31,7 +33,11 @@ _DRF_NAMES: dict[type[drf.APIException], str] = {
 
 
 def error_body(status: int, error: str, message: str, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": error, "message": message, "timestamp": timestamp(timezone.now())}
+    body: dict[str, Any] = {
+        "error": error,
+        "message": message,
+        "timestamp": timestamp(timezone.now()),
+    }
     if status == 401:
         body["error_description"] = message
     body.update({key: value for key, value in extra.items() if value})
@@ -41,9 +47,16 @@ def error_body(status: int, error: str, message: str, **extra: Any) -> dict[str,
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     headers: dict[str, str] = {}
     if isinstance(exc, ChatError):
-        status, body = exc.status, error_body(exc.status, exc.error, exc.message,
-                                              explanation=exc.explanation,
-                                              properties=exc.properties)
+        status, body = (
+            exc.status,
+            error_body(
+                exc.status,
+                exc.error,
+                exc.message,
+                explanation=exc.explanation,
+                properties=exc.properties,
+            ),
+        )
     elif isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         status = 401
         body = error_body(401, "UnauthorizedError", str(exc.detail))
@@ -62,14 +75,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = detail if isinstance(detail, str) else "The request is invalid."
         properties = None if isinstance(detail, str) else {"errors": detail}
         body = error_body(status, name, str(message), properties=properties)
-        if isinstance(exc, drf.Throttled) and exc.wait:
-            headers["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, drf.Throttled) and wait:
+            headers["Retry-After"] = str(int(wait))
     elif isinstance(exc, Http404):
         status, body = 404, error_body(404, "ResourceNotFoundError", "The resource was not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         status, body = 403, error_body(403, "AccessDeniedError", "You may not do this.")
     elif isinstance(exc, RequestDataTooBig):
-        status, body = 413, error_body(413, "PayloadTooLargeError", "The request body is too large.")
+        status, body = (
+            413,
+            error_body(413, "PayloadTooLargeError", "The request body is too large."),
+        )
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         status = 503

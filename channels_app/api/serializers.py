@@ -1,6 +1,7 @@
 """Resource serializers: they document the wire shapes for OpenAPI and render already-loaded rows
 through `channels_app.resources` (fast, no nulls), adding HAL `_links`."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import inline_serializer
@@ -20,7 +21,7 @@ class LinksSerializer(S.Serializer):
     self = LinkSerializer(required=False)
 
 
-def self_link(context: dict[str, Any], path: str) -> dict[str, Any]:
+def self_link(context: Mapping[str, Any], path: str) -> dict[str, Any]:
     request = context.get("request")
     href = request.build_absolute_uri(path) if request is not None else path
     return {"self": {"href": href}}
@@ -148,7 +149,8 @@ class NotificationResourceSerializer(S.Serializer):
     id = S.IntegerField()
     title = S.CharField()
     body = S.CharField()
-    data = S.DictField()
+    # The metaclass pops declared fields off the class, so `data` does not shadow `.data`.
+    data = S.DictField()  # type: ignore[assignment]
     muted = S.BooleanField()
     createdTime = S.DateTimeField()
     readTime = S.DateTimeField(required=False)
@@ -276,8 +278,9 @@ class CreateUserRequestSerializer(S.Serializer):
 class UserPatchSerializer(S.Serializer):
     displayName = S.CharField(required=False)
     isGuest = S.BooleanField(required=False)
-    presence = inline_serializer("PresencePatch", {"status": S.CharField(required=False)},
-                                 required=False)
+    presence = inline_serializer(
+        "PresencePatch", {"status": S.CharField(required=False)}, required=False
+    )
     properties = S.DictField(required=False)
 
 
@@ -303,21 +306,30 @@ class UnreadSerializer(S.Serializer):
     count = S.IntegerField()
 
 
+class PageMetadataSerializer(S.Serializer):
+    size = S.IntegerField(help_text="The requested page size.")
+    totalElements = S.IntegerField()
+    totalPages = S.IntegerField()
+    number = S.IntegerField(help_text="Zero-based page index.")
+
+    class Meta:
+        ref_name = "PageMetadata"
+
+
+class CursorPageMetadataSerializer(S.Serializer):
+    size = S.IntegerField()
+
+    class Meta:
+        ref_name = "CursorPageMetadata"
+
+
 def paged(name: str, key: str, item: type[S.Serializer]) -> S.Serializer:
     return inline_serializer(
         name,
         {
             "_embedded": inline_serializer(f"{name}Embedded", {key: item(many=True)}),
             "_links": S.DictField(),
-            "page": inline_serializer(
-                "PageMetadata",
-                {
-                    "size": S.IntegerField(),
-                    "totalElements": S.IntegerField(),
-                    "totalPages": S.IntegerField(),
-                    "number": S.IntegerField(),
-                },
-            ),
+            "page": PageMetadataSerializer(),
         },
     )
 
@@ -328,6 +340,6 @@ def cursor_paged(name: str, key: str, item: type[S.Serializer]) -> S.Serializer:
         {
             "_embedded": inline_serializer(f"{name}Embedded", {key: item(many=True)}),
             "_links": S.DictField(),
-            "page": inline_serializer("CursorPageMetadata", {"size": S.IntegerField()}),
+            "page": CursorPageMetadataSerializer(),
         },
     )

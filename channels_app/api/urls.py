@@ -56,7 +56,7 @@ urlpatterns = [
     # application
     path("application", ApplicationViewSet.as_view({"get": "retrieve"})),
     path("application/settings",
-         ApplicationViewSet.as_view({"get": "settings", "put": "update_settings"})),
+         ApplicationViewSet.as_view({"get": "retrieve_settings", "put": "update_settings"})),
     # current user and chat sessions (live chat, issue 3)
     path("me", MeViewSet.as_view({"get": "retrieve"}), name="me"),
     path("me/unread", MeViewSet.as_view({"get": "unread"}), name="me-unread"),

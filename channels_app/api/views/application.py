@@ -25,7 +25,8 @@ class ApplicationViewSet(ApiViewSet):
         operation_id="retrieve_authenticated_application_settings",
         responses=s.ApplicationSettingsSerializer,
     )
-    def settings(self, request: Request) -> Response:
+    def retrieve_settings(self, request: Request) -> Response:
+        # Not `settings`: that name is APIView's api_settings attribute (exception handler etc.).
         return self.render(s.ApplicationSettingsSerializer, self.actor.application)
 
     @extend_schema(

@@ -9,12 +9,15 @@ from rest_framework.viewsets import ViewSet
 from ...actors import Actor
 from ...exceptions import InvalidInput
 from ..pagination import HalPagePagination, MessageCursorPagination
+from ..renderers import ApiJSONRenderer, HalJSONRenderer
 
 
 class ApiViewSet(ViewSet):
     """Views are adapters: parse input, call a service or selector, render the result."""
 
     embedded_key = "items"
+    # `application/json` first (what the SDK sends); HAL clients may ask for `application/hal+json`.
+    renderer_classes = [ApiJSONRenderer, HalJSONRenderer]
 
     @property
     def actor(self) -> Actor:

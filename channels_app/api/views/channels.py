@@ -14,7 +14,7 @@ from ...services import channels as channel_services
 from ...services import messages as message_services
 from ...services import reads as read_services
 from .. import serializers as s
-from ..filters import ChannelFilter, apply_sort
+from ..filters import CHANNEL_FILTER_PARAMETERS, ChannelFilter, apply_sort
 from ..permissions import IsApplication, IsAuthenticatedActor
 from .base import ApiViewSet, query_flag
 
@@ -36,8 +36,10 @@ class ChannelViewSet(ApiViewSet):
     @extend_schema(
         operation_id="retrieve_channels",
         parameters=[
-            ChannelFilter,
-            OpenApiParameter("joined", bool, description="Users: member of (true) or joinable (false)."),
+            *CHANNEL_FILTER_PARAMETERS,
+            OpenApiParameter(
+                "joined", bool, description="Users: member of (true) or joinable (false)."
+            ),
             OpenApiParameter("unread", bool, description="Users: channels with unread messages."),
         ],
         responses=PAGED_CHANNELS,
@@ -67,7 +69,7 @@ class ChannelViewSet(ApiViewSet):
             creator = resolve_user_reference(self.actor, body["creator"])
         channel, _ = channel_services.create_channel(
             actor=self.actor,
-            type=body.get("type"),
+            type=body.get("type", ""),
             name=body.get("name"),
             display_name=body.get("displayName"),
             properties=body.get("properties"),
@@ -90,7 +92,9 @@ class ChannelViewSet(ApiViewSet):
         responses=s.ChannelResourceSerializer,
     )
     def partial_update(self, request: Request, id: str) -> Response:
-        channel = channel_services.update_channel(actor=self.actor, channel_id=id, patch=self.body())
+        channel = channel_services.update_channel(
+            actor=self.actor, channel_id=id, patch=self.body()
+        )
         return self.render(s.ChannelResourceSerializer, channel)
 
     @extend_schema(operation_id="delete_channel", responses=s.ApplicationResourceSerializer)
@@ -245,7 +249,10 @@ class ChannelViewSet(ApiViewSet):
     def send_event(self, request: Request, id: str) -> Response:
         body = self.body()
         payload = channel_services.send_channel_event(
-            actor=self.actor, channel_id=id, type=body.get("type"), properties=body.get("properties")
+            actor=self.actor,
+            channel_id=id,
+            type=body.get("type"),
+            properties=body.get("properties"),
         )
         payload.pop("channelId", None)
         return Response(payload)
@@ -255,10 +262,13 @@ class ChannelViewSet(ApiViewSet):
     @extend_schema(operation_id="join_channel", request=None, responses=s.ChannelResourceSerializer)
     def join(self, request: Request, id: str) -> Response:
         return self.render(
-            s.ChannelResourceSerializer, channel_services.join_channel(actor=self.actor, channel_id=id)
+            s.ChannelResourceSerializer,
+            channel_services.join_channel(actor=self.actor, channel_id=id),
         )
 
-    @extend_schema(operation_id="leave_channel", request=None, responses=s.ChannelResourceSerializer)
+    @extend_schema(
+        operation_id="leave_channel", request=None, responses=s.ChannelResourceSerializer
+    )
     def leave(self, request: Request, id: str) -> Response:
         channel_services.leave_channel(actor=self.actor, channel_id=id)
         return self.render(s.ChannelResourceSerializer, access_channel(self.actor, id))
@@ -301,12 +311,16 @@ class ApplicationChannelViewSet(ApiViewSet):
         if str(self.actor.application.pk) != str(app_id):
             raise NotFound("Channel not found.")
 
-    @extend_schema(operation_id="retrieve_application_channel", responses=s.ChannelResourceSerializer)
+    @extend_schema(
+        operation_id="retrieve_application_channel", responses=s.ChannelResourceSerializer
+    )
     def retrieve(self, request: Request, app_id: str, id: str) -> Response:
         self._check_application(app_id)
         return self.render(s.ChannelResourceSerializer, access_channel(self.actor, id))
 
-    @extend_schema(operation_id="delete_application_channel", responses=s.ApplicationResourceSerializer)
+    @extend_schema(
+        operation_id="delete_application_channel", responses=s.ApplicationResourceSerializer
+    )
     def destroy(self, request: Request, app_id: str, id: str) -> Response:
         self._check_application(app_id)
         channel_services.delete_channel(actor=self.actor, channel_id=id)

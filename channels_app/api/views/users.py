@@ -10,12 +10,17 @@ from ...exceptions import InvalidInput, PermissionDenied
 from ...models import ChatUser
 from ...services import users as user_services
 from .. import serializers as s
-from ..filters import UserFilter, apply_sort
+from ..filters import USER_FILTER_PARAMETERS, UserFilter, apply_sort
 from ..pagination import MessageCursorPagination
 from .base import ApiViewSet, query_flag
-from .channels import PAGED_CHANNELS, PAGED_USERS, CURSOR_MESSAGES, prepare_channels
+from .channels import CURSOR_MESSAGES, PAGED_CHANNELS, PAGED_USERS, prepare_channels
 
-USER_SORTS = {"id": "id", "name": "name", "displayName": "display_name", "createdTime": "created_time"}
+USER_SORTS = {
+    "id": "id",
+    "name": "name",
+    "displayName": "display_name",
+    "createdTime": "created_time",
+}
 
 
 class UserViewSet(ApiViewSet):
@@ -25,7 +30,9 @@ class UserViewSet(ApiViewSet):
             raise PermissionDenied("A user may only read their own data.")
         return user
 
-    @extend_schema(operation_id="retrieve_users", parameters=[UserFilter], responses=PAGED_USERS)
+    @extend_schema(
+        operation_id="retrieve_users", parameters=USER_FILTER_PARAMETERS, responses=PAGED_USERS
+    )
     def list(self, request: Request) -> Response:
         queryset = UserFilter(
             request.query_params, queryset=selectors.users_of(self.actor), request=request
@@ -36,8 +43,10 @@ class UserViewSet(ApiViewSet):
     @extend_schema(
         operation_id="check_user_exists",
         parameters=[OpenApiParameter("name", str, required=True)],
-        responses={200: OpenApiResponse(description="The user exists."),
-                   404: OpenApiResponse(description="No such user.")},
+        responses={
+            200: OpenApiResponse(description="The user exists."),
+            404: OpenApiResponse(description="No such user."),
+        },
     )
     def exists(self, request: Request) -> Response:
         name = request.query_params.get("name")
@@ -90,7 +99,9 @@ class UserViewSet(ApiViewSet):
     def channels(self, request: Request, id: str) -> Response:
         user = self._self_or_application(id)
         queryset = selectors.with_render_relations(selectors.channels_of_user(user)).order_by("id")
-        return self.page(queryset, s.ChannelResourceSerializer, "channels", prepare=prepare_channels)
+        return self.page(
+            queryset, s.ChannelResourceSerializer, "channels", prepare=prepare_channels
+        )
 
     @extend_schema(
         operation_id="retrieve_user_messages",
@@ -113,7 +124,8 @@ class UserViewSet(ApiViewSet):
     @extend_schema(
         operation_id="retrieve_user_notifications",
         responses=s.cursor_paged(
-            "CursorPagedModelNotificationResource", "notifications",
+            "CursorPagedModelNotificationResource",
+            "notifications",
             s.NotificationResourceSerializer,
         ),
     )
