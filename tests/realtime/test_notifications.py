@@ -18,8 +18,7 @@ from channels_app.actors import Actor
 from channels_app.models import Application, Channel, ChatUser, Notification
 from channels_app.services import channels as channel_services
 from channels_app.services import messages as message_services
-from channels_app.services import notifications
-from channels_app.services import sessions
+from channels_app.services import notifications, sessions
 
 
 @dataclass
