@@ -262,7 +262,7 @@ def test_joined_true_lists_member_channels_and_false_the_joinable_public_ones(
     outsider_client = cast.client("non_member")
     response: Any = outsider_client.get("/v1/channels?joined=true")
     assert response.json()["_embedded"]["channels"] == []
-    assert client.get("/v1/channels?joined=maybe").status_code == 400  # type: ignore[attr-defined]
+    assert client.get("/v1/channels?joined=maybe").status_code == 400
 
 
 def test_unread_true_lists_channels_with_messages_from_others_not_yet_read(cast: Cast) -> None:
@@ -317,7 +317,7 @@ def test_chat_sessions_lists_the_applications_active_sessions(
     assert [s["user"]["name"] for s in listed] == ["mia", "john", "alex"]
     assert body["page"]["totalElements"] == 3
     assert set(listed[0]) >= {"id", "protocol", "user", "userAgent", "createdTime", "lastSeenTime"}
-    theirs = other_app_client.get("/v1/chat-sessions").json()  # type: ignore[attr-defined]
+    theirs = other_app_client.get("/v1/chat-sessions").json()
     assert [s["user"]["name"] for s in theirs["_embedded"]["sessions"]] == ["jane"]
 
 
