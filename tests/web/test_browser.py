@@ -20,13 +20,10 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-Page = playwright_api.Page
-BrowserContext = playwright_api.BrowserContext
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -129,7 +126,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -148,11 +145,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
+def chromium() -> Iterator[Browser]:
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not Path(executable).exists():
         pytest.skip(f"Chromium not found at {executable} (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
@@ -161,7 +158,7 @@ def chromium() -> Iterator[Any]:
 class Person:
     """One person in their own browser context, watching for anything that executes."""
 
-    def __init__(self, chromium: Any, base: str, name: str) -> None:
+    def __init__(self, chromium: Browser, base: str, name: str) -> None:
         self.base = base
         self.context: BrowserContext = chromium.new_context(viewport={"width": 1280, "height": 900})
         self.context.add_init_script(SOCKET_HOOK)
@@ -174,9 +171,9 @@ class Person:
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page).to_have_url(f"{base}/")
 
-    def open_page(self) -> Any:
+    def open_page(self) -> Page:
         page = self.context.new_page()
-        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("dialog", self.on_dialog)
         page.on(
             "console",
             lambda message: (
@@ -187,7 +184,11 @@ class Person:
         )
         return page
 
-    def goto(self, path: str) -> Any:
+    def on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def goto(self, path: str) -> Page:
         self.page.goto(f"{self.base}{path}")
         expect(self.page.locator("#live-status")).to_have_text("Live", timeout=5_000)
         return self.page
@@ -207,7 +208,7 @@ class Person:
 
 
 @pytest.fixture
-def people(chromium: Any, server: str) -> Iterator[dict[str, Person]]:
+def people(chromium: Browser, server: str) -> Iterator[dict[str, Person]]:
     crowd: dict[str, Person] = {}
 
     def make(name: str) -> Person:
@@ -220,13 +221,13 @@ def people(chromium: Any, server: str) -> Iterator[dict[str, Person]]:
         person.context.close()
 
 
-def channel_id_of(page: Any) -> int:
+def channel_id_of(page: Page) -> int:
     match = re.search(r"/channels/(\d+)$", page.url)
     assert match, page.url
     return int(match.group(1))
 
 
-def wait_until(page: Any, expression: str, timeout: float = LIVE / 1000) -> None:
+def wait_until(page: Page, expression: str, timeout: float = LIVE / 1000) -> None:
     """Poll a JavaScript expression (`wait_for_function` evaluates strings, which the CSP
     forbids)."""
     deadline = time.monotonic() + timeout
@@ -235,7 +236,7 @@ def wait_until(page: Any, expression: str, timeout: float = LIVE / 1000) -> None
         time.sleep(0.05)
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     for label, width in (("desktop", 1280), ("phone", 390)):
         page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
@@ -376,7 +377,7 @@ def test_a_dropped_connection_reconnects_and_fills_the_gap(people: Any) -> None:
     expect(bodies).to_have_text(["missed one", "missed two"], timeout=LIVE)
 
 
-def test_reading_and_posting_work_without_javascript(chromium: Any, server: str) -> None:
+def test_reading_and_posting_work_without_javascript(chromium: Browser, server: str) -> None:
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{server}/login")
