@@ -14,8 +14,8 @@ from channels_app.web.site import site_application
 
 class Command(BaseCommand):
     help = (
-        "Create a web chat account: a chat user and the login linked to it. The password comes "
-        "from --password-env NAME, else from standard input when it is not a terminal, else a prompt."
+        "Create a web chat account: a chat user and the login linked to it. The password comes"
+        " from --password-env NAME, else standard input when it is not a terminal, else a prompt."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
