@@ -6,6 +6,10 @@ Services raise these; `api/errors.py` maps them to the ApiError shape, `realtime
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 
 class ChatError(Exception):
     status = 400
@@ -81,6 +85,11 @@ class Unavailable(ChatError):
     status = 503
     error = "ServiceUnavailableError"
     default_message = "The service is temporarily unavailable; retry shortly."
+
+
+# A backing service is unreachable (PostgreSQL down or restarting, Redis down): every entry point
+# answers these as `Unavailable` (503 / an error frame), never as a 500 or a success.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 
 def not_found(resource: str) -> NotFound:

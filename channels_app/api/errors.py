@@ -13,7 +13,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..exceptions import ChatError
+from ..exceptions import UNAVAILABLE_ERRORS, ChatError, Unavailable
 from ..resources import timestamp
 from .parsers import PayloadTooLarge
 
@@ -87,10 +87,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             413,
             error_body(413, "PayloadTooLargeError", "The request body is too large."),
         )
-    elif isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("database unavailable: %s", exc)
+    elif isinstance(exc, UNAVAILABLE_ERRORS):
+        logger.warning("backing service unavailable: %s", exc)
         status = 503
-        body = error_body(503, "ServiceUnavailableError", "The database is unavailable; retry.")
+        message = (
+            "The database is unavailable; retry."
+            if isinstance(exc, (OperationalError, InterfaceError))
+            else Unavailable.default_message
+        )
+        body = error_body(503, "ServiceUnavailableError", message)
         headers["Retry-After"] = "1"
     elif isinstance(exc, DatabaseError):
         logger.exception("database error")

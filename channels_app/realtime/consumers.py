@@ -17,7 +17,7 @@ from django.conf import settings
 
 from .. import events, selectors
 from ..actors import Actor
-from ..exceptions import ChatError, InvalidInput
+from ..exceptions import UNAVAILABLE_ERRORS, ChatError, InvalidInput, Unavailable
 from ..resources import user_properties
 from ..services import sessions
 from . import heartbeat
@@ -59,6 +59,7 @@ REPLAY_MAX = 1000  # per channel and frame; past it `more: true` says to page wi
 RATE_PER_SECOND = 50.0
 RATE_BURST = 200.0
 RATE_CLOSE_AFTER = 500  # refused frames in a row before the socket is closed with 4429
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the database or Redis is unavailable at the handshake
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -80,6 +81,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "error": refusal.error, "message": refusal.message}
             )
             await self.close(code=refusal.code)
+            return
+        except UNAVAILABLE_ERRORS as error:
+            logger.warning("chat session refused, a backing service is unavailable: %s", error)
+            await self.accept()
+            await self.send_json({"type": "error", **Unavailable().as_dict()})
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         self.credential = credential
         self.user = credential.user
@@ -154,6 +161,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await handler(self, frame, ref)
         except ChatError as error:
             await self.send_json({"type": "error", **error.as_dict(), **_ref(ref)})
+        except UNAVAILABLE_ERRORS as error:
+            # Not done (or, if the commit itself failed, unknown): retry, sends with the
+            # same idempotency key.
+            logger.warning("chat frame refused, a backing service is unavailable: %s", error)
+            await self.send_json({"type": "error", **Unavailable().as_dict(), **_ref(ref)})
         except Exception:
             logger.exception("chat frame failed")
             await self.send_error("InternalServerError", "The frame could not be handled.", ref)
