@@ -62,6 +62,11 @@ CHANNEL_TOPIC_EVENTS = frozenset(
 )
 
 
+# Message events render the same for every viewer: their bodies are shared by the sessions of a
+# process (a bounded cache, cleared when full).
+SHARED_BODY_EVENTS = frozenset({"message.created", "message.updated"})
+SHARED_BODY_CACHE = 2_048
+
 # Events addressed to the user's group; every other event is about a channel of theirs.
 USER_EVENTS = frozenset(
     {"channel.created", "channel.joined", "channel.left", "invite.received", "notification.created"}
@@ -381,9 +386,11 @@ class StompConsumer(AsyncWebsocketConsumer):
         sub_ids = self.by_destination.get(destination)
         if not sub_ids:
             return
-        body = json.dumps(
-            {"type": kind, "version": "v1", "resource": resource}, separators=(",", ":")
-        )
+        await self._send_body(destination, sub_ids, event_body(kind, resource), receipt)
+
+    async def _send_body(
+        self, destination: str, sub_ids: list[str], body: str, receipt: str | None = None
+    ) -> None:
         for sub_id in list(sub_ids):
             headers = [
                 ("destination", destination),
@@ -423,6 +430,13 @@ class StompConsumer(AsyncWebsocketConsumer):
             return
         if name not in USER_EVENTS and channel_id not in self.channel_ids:
             return  # left or removed: nothing more from that channel, even if queued
+        if name in SHARED_BODY_EVENTS:
+            # Viewer-independent and the hot path of fan-out: render once per process.
+            destination = d.channel_topic(payload["channelId"], "messages")
+            sub_ids = self.by_destination.get(destination)
+            if sub_ids:
+                await self._send_body(destination, sub_ids, shared_body(name, payload))
+            return
         deliveries = translate.translate(name, payload, user.pk)
         now = time.monotonic()
         for destination, kind, resource in deliveries:
@@ -462,6 +476,27 @@ class StompConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(
                 events.channel_group(channel_id), self.channel_name
             )
+
+
+def event_body(kind: str, resource: dict[str, Any]) -> str:
+    return json.dumps({"type": kind, "version": "v1", "resource": resource}, separators=(",", ":"))
+
+
+_shared_bodies: dict[tuple[Any, ...], str] = {}
+
+
+def shared_body(name: str, payload: dict[str, Any]) -> str:
+    """The MESSAGE body of a message event, rendered once per process for all its sessions."""
+    message = payload["message"]
+    key = (name, message.get("id"), payload.get("sequence"), message.get("lastEditedTime"))
+    body = _shared_bodies.get(key)
+    if body is None:
+        ((_, kind, resource),) = translate.translate(name, payload, 0)
+        body = event_body(kind, resource)
+        if len(_shared_bodies) >= SHARED_BODY_CACHE:
+            _shared_bodies.clear()
+        _shared_bodies[key] = body
+    return body
 
 
 def _error_body(error: ChatError) -> dict[str, Any]:
