@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from ... import selectors
 from ...access import access_channel, access_user, require_member, resolve_user_reference
-from ...exceptions import NotFound
+from ...exceptions import InvalidInput, NotFound
 from ...models import Channel, Membership
 from ...services import channels as channel_services
 from ...services import messages as message_services
@@ -64,12 +64,19 @@ class ChannelViewSet(ApiViewSet):
     )
     def create(self, request: Request) -> Response:
         body = self.body()
+        kind = body.get("type")
+        if kind not in Channel.Type.values:
+            raise InvalidInput("`type` must be one of DIRECT, PUBLIC or PRIVATE.")
+        # The issue's bad-input list makes a missing name an error (the SDK would let the server
+        # pick a UUID): names are how PUBLIC and PRIVATE channels are found again.
+        if kind != Channel.Type.DIRECT and body.get("name") is None:
+            raise InvalidInput("`name` is required for PUBLIC and PRIVATE channels.")
         creator = None
         if body.get("creator") is not None and self.actor.is_application:
             creator = resolve_user_reference(self.actor, body["creator"])
         channel, _ = channel_services.create_channel(
             actor=self.actor,
-            type=body.get("type", ""),
+            type=kind,
             name=body.get("name"),
             display_name=body.get("displayName"),
             properties=body.get("properties"),
@@ -225,7 +232,7 @@ class ChannelViewSet(ApiViewSet):
         responses=s.MessageResourceSerializer,
     )
     def send_message(self, request: Request, id: str) -> Response:
-        body = self.body()
+        body = message_body(self.body())
         user = None
         if body.get("user") is not None and self.actor.is_application:
             user = resolve_user_reference(self.actor, body["user"])
@@ -233,7 +240,7 @@ class ChannelViewSet(ApiViewSet):
             actor=self.actor,
             channel_id=id,
             body=body.get("body"),
-            file=body.get("file") if body.get("type") == "FILE" else None,
+            file=body.get("file") if body["type"] == "FILE" else None,
             properties=body.get("properties"),
             group_tag=body.get("groupTag"),
             user=user,
@@ -335,3 +342,13 @@ def filter_messages(queryset: Any, request: Request) -> Any:
     if query:
         queryset = queryset.filter(body__icontains=query)
     return queryset
+
+
+def message_body(body: dict[str, Any]) -> dict[str, Any]:
+    """`SendChannelMessageRequest`: `type` TEXT (the default) with `body`, or FILE with `file`."""
+    kind = body.get("type", "TEXT")
+    if kind not in ("TEXT", "FILE"):
+        raise InvalidInput("`type` must be TEXT or FILE.")
+    if kind == "FILE" and body.get("file") is None:
+        raise InvalidInput("A FILE message needs `file`: url, name, contentType and size.")
+    return {**body, "type": kind}

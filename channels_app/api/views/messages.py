@@ -11,7 +11,7 @@ from ...services import messages as message_services
 from .. import serializers as s
 from ..permissions import IsApplication, IsAuthenticatedActor
 from .base import ApiViewSet
-from .channels import CURSOR_MESSAGES, filter_messages
+from .channels import CURSOR_MESSAGES, filter_messages, message_body
 
 
 class MessageViewSet(ApiViewSet):
@@ -48,7 +48,9 @@ class MessageViewSet(ApiViewSet):
         responses=s.MessageResourceSerializer,
     )
     def partial_update(self, request: Request, id: str) -> Response:
-        message = message_services.update_message(actor=self.actor, message_id=id, patch=self.body())
+        message = message_services.update_message(
+            actor=self.actor, message_id=id, patch=self.body()
+        )
         return self.render(s.MessageResourceSerializer, message)
 
     @extend_schema(operation_id="delete_message", responses=s.ReplyThreadResourceSerializer)
@@ -90,7 +92,7 @@ class ThreadViewSet(ApiViewSet):
         responses=s.MessageResourceSerializer,
     )
     def send_message(self, request: Request, id: str) -> Response:
-        body = self.body()
+        body = message_body(self.body())
         user = None
         if body.get("user") is not None and self.actor.is_application:
             user = resolve_user_reference(self.actor, body["user"])
@@ -98,7 +100,7 @@ class ThreadViewSet(ApiViewSet):
             actor=self.actor,
             thread_id=id,
             body=body.get("body"),
-            file=body.get("file") if body.get("type") == "FILE" else None,
+            file=body.get("file") if body["type"] == "FILE" else None,
             properties=body.get("properties"),
             group_tag=body.get("groupTag"),
             user=user,
