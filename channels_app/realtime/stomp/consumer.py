@@ -11,30 +11,28 @@ README section: docs/js-sdk.md.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from ... import events, ratelimit, selectors
-from ...actors import Actor
-from ...exceptions import ChatError, InvalidInput, NotFound, PermissionDenied, RateLimited
+from ... import events, selectors
+from ...exceptions import ChatError, InvalidInput, NotFound, RateLimited
 from ...models import ChatUser
 from ...services import sessions
 from .. import heartbeat
-from ..auth import Credential, Refused, _guest_credential, _token_credential, headers_of, query_of
+from ..auth import Credential, headers_of
 from . import destinations as d
 from . import frames, relays, translate
 from .actions import Outcome, parse_body, perform
+from .auth import AccessDenied, authenticate
 from .frames import Frame, FrameError
+from .subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -61,26 +59,10 @@ CHANNEL_TOPIC_EVENTS = frozenset(
     }
 )
 
-
-# Message events render the same for every viewer: their bodies are shared by the sessions of a
-# process (a bounded cache, cleared when full).
-SHARED_BODY_EVENTS = frozenset({"message.created", "message.updated"})
-SHARED_BODY_CACHE = 2_048
-
 # Events addressed to the user's group; every other event is about a channel of theirs.
 USER_EVENTS = frozenset(
     {"channel.created", "channel.joined", "channel.left", "invite.received", "notification.created"}
 )
-
-
-class AccessDenied(PermissionDenied):
-    default_message = "Access denied."
-
-
-@dataclass(slots=True)
-class Subscription:
-    destination: str
-    channel_id: int | None
 
 
 class StompConsumer(AsyncWebsocketConsumer):
@@ -90,11 +72,8 @@ class StompConsumer(AsyncWebsocketConsumer):
         self.user: ChatUser | None = None
         self.credential: Credential | None = None
         self.session_id: int | None = None
-        self.subscriptions: dict[str, Subscription] = {}
-        self.by_destination: dict[str, list[str]] = {}
-        self.errors_subscription: str | None = None
+        self.subscriptions = Subscriptions()
         self.channel_ids: set[int] = set()  # channel groups joined (the user's channels)
-        self.subscribed_channels: dict[int, int] = {}  # channel id -> live topic subscriptions
         self.suppressed: dict[tuple[str, int], float] = {}
         self.message_counter = 0
         self.tokens = RATE_BURST
@@ -157,7 +136,7 @@ class StompConsumer(AsyncWebsocketConsumer):
             elif command == "SEND":
                 await self._send_action(frame)
             elif command == "UNSUBSCRIBE":
-                self._unsubscribe(frame.header("id") or "")
+                self.subscriptions.remove(frame.header("id") or "")
             elif command in ("ACK", "NACK"):
                 pass  # nothing is redelivered: acknowledgements have nothing to settle
             elif command == "DISCONNECT":
@@ -189,7 +168,7 @@ class StompConsumer(AsyncWebsocketConsumer):
 
     async def _connect(self, frame: Frame) -> bool:
         try:
-            credential = await database_sync_to_async(_authenticate)(self.scope, frame)
+            credential = await database_sync_to_async(authenticate)(self.scope, frame)
         except RateLimited as error:
             # Not AccessDeniedError: the SDK then reconnects by itself 5 s later.
             await self._fatal(error)
@@ -252,8 +231,8 @@ class StompConsumer(AsyncWebsocketConsumer):
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             raise InvalidInput(f"At most {MAX_SUBSCRIPTIONS} subscriptions per connection.")
         if destination == d.ERRORS_QUEUE:
-            self.errors_subscription = sub_id
-            self._register(sub_id, destination, None)
+            self.subscriptions.add(sub_id, destination)
+            self.subscriptions.errors_id = sub_id
             await self._receipt(frame)
             return
         topic = d.route_topic(destination)
@@ -264,44 +243,13 @@ class StompConsumer(AsyncWebsocketConsumer):
         if kind == "user":
             if target != self.user.pk:
                 raise NotFound(f"Unknown destination {destination[:200]!r}.")
-            self._register(sub_id, destination, None)
+            self.subscriptions.add(sub_id, destination)
         else:
             if target not in self.channel_ids:
                 # Not (or no longer) a member: the same answer as a missing channel.
                 raise NotFound("Channel not found.")
-            self._register(sub_id, destination, target)
+            self.subscriptions.add(sub_id, destination, target)
         await self._receipt(frame)
-
-    def _register(self, sub_id: str, destination: str, channel_id: int | None) -> None:
-        self.subscriptions[sub_id] = Subscription(destination, channel_id)
-        self.by_destination.setdefault(destination, []).append(sub_id)
-        if channel_id is not None:
-            self.subscribed_channels[channel_id] = self.subscribed_channels.get(channel_id, 0) + 1
-
-    def _unsubscribe(self, sub_id: str) -> None:
-        subscription = self.subscriptions.pop(sub_id, None)
-        if subscription is None:
-            return
-        ids = self.by_destination.get(subscription.destination, [])
-        if sub_id in ids:
-            ids.remove(sub_id)
-        if not ids:
-            self.by_destination.pop(subscription.destination, None)
-        if sub_id == self.errors_subscription:
-            self.errors_subscription = None
-        channel_id = subscription.channel_id
-        if channel_id is not None:
-            left = self.subscribed_channels.get(channel_id, 1) - 1
-            if left > 0:
-                self.subscribed_channels[channel_id] = left
-            else:
-                self.subscribed_channels.pop(channel_id, None)
-
-    def _drop_channel(self, channel_id: int) -> None:
-        """The user left or lost the channel: its topic subscriptions end at once."""
-        for sub_id, subscription in list(self.subscriptions.items()):
-            if subscription.channel_id == channel_id:
-                self._unsubscribe(sub_id)
 
     async def _relay(self, sub_id: str, destination: str, frame: Frame) -> None:
         route = d.route_relay(destination)
@@ -347,6 +295,8 @@ class StompConsumer(AsyncWebsocketConsumer):
         assert self.user is not None
         outcome: Outcome = await database_sync_to_async(perform)(self.user, route, body)
         now = time.monotonic()
+        if len(self.suppressed) > 64:  # copies that never came (the layer is at-most-once)
+            self.suppressed = {k: t for k, t in self.suppressed.items() if t >= now}
         for key in outcome.suppress:
             self.suppressed[key] = now + SUPPRESS_SECONDS
         if outcome.joined_channel is not None:
@@ -374,8 +324,8 @@ class StompConsumer(AsyncWebsocketConsumer):
     async def _send_error(self, error: ChatError, headers: list[tuple[str, str]]) -> None:
         """An error on `/user/queue/errors`; `subscription-id`/`receipt-id` say what failed."""
         base = [("destination", d.ERRORS_QUEUE)]
-        if self.errors_subscription is not None:
-            base.append(("subscription", self.errors_subscription))
+        if self.subscriptions.errors_id is not None:
+            base.append(("subscription", self.subscriptions.errors_id))
         base += [("message-id", self._next_id()), ("content-type", CONTENT_TYPE)]
         body = json.dumps(_error_body(error))
         await self.send(text_data=frames.render("MESSAGE", base + headers, body))
@@ -383,10 +333,10 @@ class StompConsumer(AsyncWebsocketConsumer):
     async def _deliver(
         self, destination: str, kind: str, resource: dict[str, Any], receipt: str | None = None
     ) -> None:
-        sub_ids = self.by_destination.get(destination)
+        sub_ids = self.subscriptions.ids_for(destination)
         if not sub_ids:
             return
-        await self._send_body(destination, sub_ids, event_body(kind, resource), receipt)
+        await self._send_body(destination, sub_ids, translate.event_body(kind, resource), receipt)
 
     async def _send_body(
         self, destination: str, sub_ids: list[str], body: str, receipt: str | None = None
@@ -426,16 +376,16 @@ class StompConsumer(AsyncWebsocketConsumer):
         channel_id = payload.get("channelId")
         if channel_id is None and isinstance(payload.get("channel"), dict):
             channel_id = payload["channel"].get("id")
-        if name in CHANNEL_TOPIC_EVENTS and channel_id not in self.subscribed_channels:
+        if name in CHANNEL_TOPIC_EVENTS and not self.subscriptions.watches_channel(channel_id):
             return
         if name not in USER_EVENTS and channel_id not in self.channel_ids:
             return  # left or removed: nothing more from that channel, even if queued
-        if name in SHARED_BODY_EVENTS:
+        if name in translate.SHARED_BODY_EVENTS:
             # Viewer-independent and the hot path of fan-out: render once per process.
             destination = d.channel_topic(payload["channelId"], "messages")
-            sub_ids = self.by_destination.get(destination)
+            sub_ids = self.subscriptions.ids_for(destination)
             if sub_ids:
-                await self._send_body(destination, sub_ids, shared_body(name, payload))
+                await self._send_body(destination, sub_ids, translate.shared_body(name, payload))
             return
         deliveries = translate.translate(name, payload, user.pk)
         now = time.monotonic()
@@ -470,33 +420,12 @@ class StompConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(events.channel_group(channel_id), self.channel_name)
 
     async def _leave_group(self, channel_id: int) -> None:
-        self._drop_channel(channel_id)
+        self.subscriptions.drop_channel(channel_id)
         if channel_id in self.channel_ids:
             self.channel_ids.discard(channel_id)
             await self.channel_layer.group_discard(
                 events.channel_group(channel_id), self.channel_name
             )
-
-
-def event_body(kind: str, resource: dict[str, Any]) -> str:
-    return json.dumps({"type": kind, "version": "v1", "resource": resource}, separators=(",", ":"))
-
-
-_shared_bodies: dict[tuple[Any, ...], str] = {}
-
-
-def shared_body(name: str, payload: dict[str, Any]) -> str:
-    """The MESSAGE body of a message event, rendered once per process for all its sessions."""
-    message = payload["message"]
-    key = (name, message.get("id"), payload.get("sequence"), message.get("lastEditedTime"))
-    body = _shared_bodies.get(key)
-    if body is None:
-        ((_, kind, resource),) = translate.translate(name, payload, 0)
-        body = event_body(kind, resource)
-        if len(_shared_bodies) >= SHARED_BODY_CACHE:
-            _shared_bodies.clear()
-        _shared_bodies[key] = body
-    return body
 
 
 def _error_body(error: ChatError) -> dict[str, Any]:
@@ -505,45 +434,3 @@ def _error_body(error: ChatError) -> dict[str, Any]:
     from ...resources import timestamp
 
     return {**error.as_dict(), "timestamp": timestamp(timezone.now())}
-
-
-def _authenticate(scope: dict[str, Any], frame: Frame) -> Credential:
-    """CONNECT's credentials as a chat user of the application the `api-key` names (sync).
-    Anything wrong is AccessDenied: the SDK then stops retrying and fails `startSession`."""
-    api_key = query_of(scope).get("api-key", "")
-    application = selectors.application_for_api_key(api_key)
-    if application is None:
-        raise AccessDenied("Unknown API key.")
-    username = frame.header("StompX-User") or ""
-    auth_params = _auth_params(frame.header("StompX-Auth-Params"))
-    token = auth_params.get("accessToken") or auth_params.get("token")
-    try:
-        if token is not None:
-            if not isinstance(token, str):
-                raise AccessDenied("`accessToken` must be a string.")
-            credential = _token_credential(token)
-            if credential.user.application_id != application.pk:
-                raise AccessDenied("The access token is invalid, expired or revoked.")
-            if username and username != credential.user.name:
-                raise AccessDenied("The access token belongs to another user.")
-        elif auth_params:
-            raise AccessDenied("Auth params must carry an `accessToken`.")
-        else:
-            credential = _guest_credential(api_key, username, None)
-    except Refused as refusal:
-        raise AccessDenied(refusal.message) from None
-    credential.user.application = application
-    ratelimit.check_connect(Actor.for_user(credential.user))
-    return credential
-
-
-def _auth_params(value: str | None) -> dict[str, Any]:
-    if not value:
-        return {}
-    try:
-        data = json.loads(base64.b64decode(value, validate=True))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise AccessDenied("`StompX-Auth-Params` must be base64 of a JSON object.") from None
-    if not isinstance(data, dict):
-        raise AccessDenied("`StompX-Auth-Params` must be base64 of a JSON object.")
-    return data

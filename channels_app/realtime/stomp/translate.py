@@ -7,6 +7,7 @@ live subscription of each destination.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,11 @@ from . import render
 
 JSON = dict[str, Any]
 Delivery = tuple[str, str, JSON]
+
+# Message events render the same for every viewer: their bodies are shared by the sessions of a
+# process (a bounded cache, cleared when full).
+SHARED_BODY_EVENTS = frozenset({"message.created", "message.updated"})
+SHARED_BODY_CACHE = 2_048
 
 
 def translate(name: str, payload: JSON, viewer_id: int) -> list[Delivery]:
@@ -138,3 +144,31 @@ _TRANSLATORS: dict[str, Callable[[JSON, int], list[Delivery]]] = {
     "channel.event": _custom_event,
     "participant.presence": _presence,
 }
+
+
+def event_body(kind: str, resource: dict[str, Any]) -> str:
+    return json.dumps({"type": kind, "version": "v1", "resource": resource}, separators=(",", ":"))
+
+
+_shared_bodies: dict[tuple[Any, ...], str] = {}
+
+
+def shared_body(name: str, payload: dict[str, Any]) -> str:
+    """The MESSAGE body of a message event, rendered once per process for all its sessions."""
+    message = payload["message"]
+    key = (
+        name,
+        payload.get("channelId"),
+        message.get("id"),
+        payload.get("sequence"),
+        message.get("createdTime"),
+        message.get("lastEditedTime"),
+    )
+    body = _shared_bodies.get(key)
+    if body is None:
+        ((_, kind, resource),) = translate(name, payload, 0)
+        body = event_body(kind, resource)
+        if len(_shared_bodies) >= SHARED_BODY_CACHE:
+            _shared_bodies.clear()
+        _shared_bodies[key] = body
+    return body
