@@ -8,6 +8,7 @@ from .views.channels import ApplicationChannelViewSet, ChannelViewSet
 from .views.chat_sessions import ChatSessionViewSet
 from .views.me import MeViewSet
 from .views.messages import MessageViewSet, ThreadViewSet
+from .views.reports import ReportViewSet
 from .views.users import UserViewSet
 
 C, U, M, T = ChannelViewSet.as_view, UserViewSet.as_view, MessageViewSet.as_view, ThreadViewSet.as_view
@@ -53,6 +54,10 @@ urlpatterns = [
     path("messages", M({"get": "list", "delete": "destroy_all"})),
     path("messages/<str:id>", M({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})),
     path("messages/<str:id>/read-receipts", M({"get": "read_receipts"})),
+    # reports (moderation)
+    path("messages/<str:id>/reports", ReportViewSet.as_view({"post": "create"})),
+    path("channels/<str:id>/reported-messages",
+         ReportViewSet.as_view({"get": "reported_messages"})),
     # application
     path("application", ApplicationViewSet.as_view({"get": "retrieve"})),
     path("application/settings",
