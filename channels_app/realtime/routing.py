@@ -1,10 +1,10 @@
 from channels.routing import URLRouter
-from django.urls import path
+from django.urls import URLPattern, path
 
 from .consumers import ChatConsumer
 from .stomp.consumer import StompConsumer
 
-websocket_urlpatterns: list = [  # type: ignore[type-arg]
+websocket_urlpatterns: list[URLPattern] = [
     path("ws/v1/chat", ChatConsumer.as_asgi()),
     # ChatKitty JavaScript SDK (StompX: STOMP 1.2 over WebSocket), `?api-key=` in the query.
     path("rtm/websocket", StompConsumer.as_asgi()),
