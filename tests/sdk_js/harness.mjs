@@ -128,7 +128,10 @@ await step('onChannelJoined (doc)', async () => {
 await step('createChannel DIRECT (doc)', async () => {
   const result = await chatkitty.createChannel({
     type: 'DIRECT',
-    members: [{ username: 'jane@chatkitty.com' }, { username: 'john@chatkitty.com' }],
+    members: [
+      { username: 'jane@chatkitty.com' },
+      { username: 'john@chatkitty.com' },
+    ],
   });
 
   if (result.succeeded) {
