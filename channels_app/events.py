@@ -11,6 +11,7 @@ Each protocol adapter in `realtime/` turns the `chat.event` message into frames 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,8 +46,24 @@ class Event:
         raise NotImplementedError
 
     def as_message(self) -> JSON:
-        """The channel-layer message: serialized once per group send, whatever the subscribers."""
-        return {"type": "chat.event", "event": self.name, "payload": self.payload()}
+        """The channel-layer message, built once per event whatever the subscribers: the payload
+        for adapters that reshape it (STOMP) and `frame`, the JSON protocol's text frame, so the
+        chat consumer forwards it to every subscriber without serializing again."""
+        payload = self.payload()
+        return {
+            "type": "chat.event",
+            "event": self.name,
+            "payload": payload,
+            "frame": json_frame(self.name, payload),
+        }
+
+
+def json_frame(name: str, payload: JSON) -> str:
+    """`{"type": <event name>, ...payload}`; a custom event's own `type` becomes `eventType`."""
+    if "type" in payload:
+        payload = {**payload, "eventType": payload["type"]}
+        del payload["type"]
+    return json.dumps({"type": name, **payload}, separators=(",", ":"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -365,10 +365,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _forward(self, name: str, payload: JSON, message: dict[str, Any]) -> None:
         text = message.get("frame")
         if not isinstance(text, str):
-            if "type" in payload:  # a custom `channel.event` names its own type: `eventType`
-                payload = {**payload, "eventType": payload["type"]}
-                del payload["type"]
-            text = json.dumps({"type": name, **payload}, separators=(",", ":"))
+            text = events.json_frame(name, payload)
         await self.send(text_data=text)
 
     @classmethod
