@@ -26,7 +26,7 @@ from ...exceptions import ChatError, InvalidInput, NotFound, RateLimited
 from ...models import ChatUser
 from ...services import sessions
 from .. import heartbeat
-from ..auth import Credential, headers_of
+from ..auth import CLOSE_FORBIDDEN, Credential, headers_of, origin_allowed
 from . import destinations as d
 from . import frames, relays, translate
 from .actions import Outcome, parse_body, perform
@@ -79,6 +79,12 @@ class StompConsumer(AsyncWebsocketConsumer):
         self.tokens = RATE_BURST
         self.refill_time = time.monotonic()
         self.closing = False
+        origin = headers_of(self.scope).get("origin")
+        if origin is not None and not origin_allowed(origin):
+            # Cross-site websocket hijacking: a browser page of another site (or `null`) may not
+            # open a session; clients without an Origin (servers, Node) may.
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
 
