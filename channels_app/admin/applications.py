@@ -3,7 +3,6 @@ edited through the application service, credentials rotated by action."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
@@ -40,7 +39,10 @@ class ApplicationChangeForm(ServiceModelForm):
     class Meta:
         model = Application
         fields = [
-            "persistence_default", "guest_users_enabled", "signup_enabled", "webhook_url",
+            "persistence_default",
+            "guest_users_enabled",
+            "signup_enabled",
+            "webhook_url",
             "operators",
         ]
 
@@ -76,8 +78,13 @@ class ApplicationAdmin(TenantAdmin):
     add_form = ApplicationAddForm
     add_fieldsets = ((None, {"fields": ("name", "guest_users_enabled")}),)
     list_display = (
-        "id", "name", "guest_users_enabled", "signup_enabled", "persistence_default",
-        "webhook_url", "created_time",
+        "id",
+        "name",
+        "guest_users_enabled",
+        "signup_enabled",
+        "persistence_default",
+        "webhook_url",
+        "created_time",
     )
     list_display_links = ("id", "name")
     search_fields = ("name",)
@@ -104,11 +111,14 @@ class ApplicationAdmin(TenantAdmin):
         settings = ["persistence_default", "guest_users_enabled", "signup_enabled"]
         fieldsets: list[Any] = [
             (None, {"fields": ["name", "created_time"]}),
-            ("Credentials", {
-                "fields": ["client_id", "api_key", "webhook_secret_hint"],
-                "description": "Secrets are shown once, when created or rotated (see the "
-                "actions on the application list).",
-            }),
+            (
+                "Credentials",
+                {
+                    "fields": ["client_id", "api_key", "webhook_secret_hint"],
+                    "description": "Secrets are shown once, when created or rotated (see the "
+                    "actions on the application list).",
+                },
+            ),
             ("Settings", {"fields": settings}),
             ("Webhook", {"fields": ["webhook_url"]}),
         ]
@@ -133,10 +143,19 @@ class ApplicationAdmin(TenantAdmin):
         if secret is None:
             return super().response_add(request, obj, post_url_continue)
         return self.credentials_page(
-            request, "Application created",
-            [(obj, [("OAuth client id", obj.oauth_client.client_id),
-                    ("OAuth client secret", secret), ("API key", obj.api_key),
-                    ("Webhook secret", obj.webhook_secret)])],
+            request,
+            "Application created",
+            [
+                (
+                    obj,
+                    [
+                        ("OAuth client id", obj.oauth_client.client_id),
+                        ("OAuth client secret", secret),
+                        ("API key", obj.api_key),
+                        ("Webhook secret", obj.webhook_secret),
+                    ],
+                )
+            ],
         )
 
     def credentials_page(

@@ -68,7 +68,9 @@ class ChannelAddForm(ServiceModelForm):
             members=list(data["members"]),
         )
         if not created:
-            raise InvalidInput(f"A DIRECT channel with these members already exists (#{channel.pk}).")
+            raise InvalidInput(
+                f"A DIRECT channel with these members already exists (#{channel.pk})."
+            )
         return channel
 
 
@@ -128,12 +130,31 @@ class ChannelAdmin(TenantAdmin):
     form = ChannelChangeForm
     add_form = ChannelAddForm
     add_fieldsets = (
-        (None, {"fields": ("application", "type", "name", "display_name", "creator",
-                           "members", "properties")}),
+        (
+            None,
+            {
+                "fields": (
+                    "application",
+                    "type",
+                    "name",
+                    "display_name",
+                    "creator",
+                    "members",
+                    "properties",
+                )
+            },
+        ),
     )
     list_display = (
-        "id", "__str__", "display_name", "type", "application", "frozen", "persistent",
-        "last_sequence", "created_time",
+        "id",
+        "__str__",
+        "display_name",
+        "type",
+        "application",
+        "frozen",
+        "persistent",
+        "last_sequence",
+        "created_time",
     )
     list_display_links = ("id", "__str__")
     list_select_related = ("application",)
@@ -143,13 +164,19 @@ class ChannelAdmin(TenantAdmin):
     ordering = ("-id",)
     autocomplete_fields = ("creator",)
     readonly_fields = (
-        "application", "type", "name", "creator", "frozen", "persistent", "last_sequence",
-        "created_time", "members_preview",
+        "application",
+        "type",
+        "name",
+        "creator",
+        "frozen",
+        "persistent",
+        "last_sequence",
+        "created_time",
+        "members_preview",
     )
     fieldsets = (
         (None, {"fields": ("application", "type", "name", "display_name", "properties")}),
-        ("State", {"fields": ("frozen", "persistent", "last_sequence", "creator",
-                              "created_time")}),
+        ("State", {"fields": ("frozen", "persistent", "last_sequence", "creator", "created_time")}),
         ("Members", {"fields": ("members_preview", "add_members")}),
     )
     actions = ("freeze", "unfreeze", "delete_channels")
@@ -184,7 +211,10 @@ class ChannelAdmin(TenantAdmin):
         label = f"more than {COUNT_CAP:,}" if total > COUNT_CAP else f"{total:,}"
         return format_html(
             '<ul class="ck-members">{}</ul><a href="{}?channel={}">All {} members</a>',
-            items, listing, channel.pk, label,
+            items,
+            listing,
+            channel.pk,
+            label,
         )
 
     @admin.action(description="Freeze (no new messages)", permissions=["change"])
@@ -316,7 +346,9 @@ class ChannelBanAddForm(ServiceModelForm):
         data = self.cleaned_data
         channel: Channel = data["channel"]
         return moderation.ban_user(
-            actor=self.actor(channel.application), channel_id=channel.pk, user=data["user"],
+            actor=self.actor(channel.application),
+            channel_id=channel.pk,
+            user=data["user"],
             reason=data["reason"],
         )
 

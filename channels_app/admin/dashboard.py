@@ -10,9 +10,10 @@ Bounded work per page view, whatever the size of the tables:
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count
@@ -94,11 +95,11 @@ class ApplicationStats:
         return [
             (round(index * slot + slot / 2, 1), day.strftime("%b %d"))
             for index, (day, _) in enumerate(self.days)
-            if index % 5 == 4 or index == len(self.days) - 1 and index % 5 > 1
+            if index % 5 == 4 or (index == len(self.days) - 1 and index % 5 > 1)
         ]
 
 
-def _grouped(rows: Iterable[dict[str, int]], key: str = "application_id") -> dict[int, int]:
+def _grouped(rows: Iterable[Mapping[str, Any]], key: str = "application_id") -> dict[int, int]:
     return {row[key]: row["n"] for row in rows}
 
 

@@ -17,7 +17,7 @@ from ..exceptions import ChatError
 from ..models import Application
 
 
-class ServiceModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class ServiceModelForm(forms.ModelForm):
     request: HttpRequest
     admin_object: Model | None
 
@@ -29,7 +29,7 @@ class ServiceModelForm(forms.ModelForm):  # type: ignore[type-arg]
         return Actor.for_operator(application, self.request.user)  # type: ignore[arg-type]
 
     def _post_clean(self) -> None:
-        if self._errors:
+        if self.errors:  # `full_clean` has filled them by now
             return
         try:
             self.instance = self.apply()
@@ -37,8 +37,10 @@ class ServiceModelForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error(None, error.message)
 
     def save(self, commit: bool = True) -> Any:
-        self.save_m2m = lambda: None
         return self.instance
+
+    def save_m2m(self) -> None:
+        """Nothing: the service saved everything."""
 
 
 def merge_patch_from(old: Any, new: Any) -> Any:

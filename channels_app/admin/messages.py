@@ -24,15 +24,29 @@ class MessageAdmin(TenantAdmin):
     list_display = ("id", "channel", "user", "type", "short_body", "sequence", "created_time")
     list_select_related = ("channel", "user")
     list_filter = (
-        ChannelParamFilter, ApplicationFilter, "type", ("created_time", DateFieldListFilter)
+        ChannelParamFilter,
+        ApplicationFilter,
+        "type",
+        ("created_time", DateFieldListFilter),
     )
     # Exact lookups only: a substring search over every message body would scan the table.
     search_fields = ("user__name__exact", "channel__name__exact")
     search_help_text = "A message id, or the exact username of the sender or channel name."
     ordering = ("-id",)
     fields = (
-        "application", "channel", "thread", "user", "type", "body", "file", "properties",
-        "group_tag", "sequence", "nested_level", "replies_count", "created_time",
+        "application",
+        "channel",
+        "thread",
+        "user",
+        "type",
+        "body",
+        "file",
+        "properties",
+        "group_tag",
+        "sequence",
+        "nested_level",
+        "replies_count",
+        "created_time",
         "last_edited_time",
     )
     readonly_fields = fields
@@ -64,8 +78,16 @@ class NotificationAdmin(TenantAdmin):
     search_fields = ("user__name__exact",)
     ordering = ("-id",)
     fields = (
-        "application", "user", "channel", "message", "title", "body", "data", "muted",
-        "created_time", "read_time",
+        "application",
+        "user",
+        "channel",
+        "message",
+        "title",
+        "body",
+        "data",
+        "muted",
+        "created_time",
+        "read_time",
     )
     readonly_fields = fields
 
@@ -86,14 +108,25 @@ class ActiveSessionFilter(admin.SimpleListFilter):
 @admin.register(ChatSession)
 class ChatSessionAdmin(TenantAdmin):
     list_display = (
-        "id", "user", "protocol", "user_agent", "created_time", "last_seen_time", "ended_time"
+        "id",
+        "user",
+        "protocol",
+        "user_agent",
+        "created_time",
+        "last_seen_time",
+        "ended_time",
     )
     list_select_related = ("user",)
     list_filter = (ActiveSessionFilter, ApplicationFilter, "protocol")
     search_fields = ("user__name__exact",)
     ordering = ("-id",)
     fields = (
-        "application", "user", "protocol", "user_agent", "created_time", "last_seen_time",
+        "application",
+        "user",
+        "protocol",
+        "user_agent",
+        "created_time",
+        "last_seen_time",
         "ended_time",
     )
     readonly_fields = fields

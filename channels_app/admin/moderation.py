@@ -44,7 +44,13 @@ class ReportStatusFilter(admin.SimpleListFilter):
 @admin.register(MessageReport)
 class MessageReportAdmin(TenantAdmin):
     list_display = (
-        "id", "status", "channel", "message_author", "reported_message", "reason", "reporter",
+        "id",
+        "status",
+        "channel",
+        "message_author",
+        "reported_message",
+        "reason",
+        "reporter",
         "created_time",
     )
     list_display_links = ("id",)
@@ -55,8 +61,16 @@ class MessageReportAdmin(TenantAdmin):
     date_hierarchy = "created_time"
     ordering = ("-id",)
     fields = (
-        "status", "application", "channel", "message", "message_author", "message_body",
-        "reporter", "reason", "created_time", "resolved_time",
+        "status",
+        "application",
+        "channel",
+        "message",
+        "message_author",
+        "message_body",
+        "reporter",
+        "reason",
+        "created_time",
+        "resolved_time",
     )
     readonly_fields = fields
     actions = ("delete_reported_messages", "dismiss")
@@ -111,7 +125,12 @@ class AuditLogEntryAdmin(TenantAdmin):
     """Append-only: nobody, superusers included, adds, edits or deletes entries here."""
 
     list_display = (
-        "created_time", "actor_label", "action", "target_type", "target_ids", "reason",
+        "created_time",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_ids",
+        "reason",
         "application",
     )
     list_display_links = ("created_time",)
@@ -122,8 +141,16 @@ class AuditLogEntryAdmin(TenantAdmin):
     date_hierarchy = "created_time"
     ordering = ("-id",)
     fields = (
-        "created_time", "application", "actor_label", "actor_operator", "actor_user", "action",
-        "target_type", "target_ids", "reason", "details",
+        "created_time",
+        "application",
+        "actor_label",
+        "actor_operator",
+        "actor_user",
+        "action",
+        "target_type",
+        "target_ids",
+        "reason",
+        "details",
     )
     readonly_fields = fields
     actions = ()

@@ -38,9 +38,7 @@ def operated_application_ids(request: HttpRequest) -> frozenset[int] | None:
         return None
     cached: frozenset[int] | None = getattr(request, "_operated_application_ids", None)
     if cached is None:
-        cached = frozenset(
-            Application.objects.filter(operators=user).values_list("pk", flat=True)
-        )
+        cached = frozenset(Application.objects.filter(operators=user).values_list("pk", flat=True))
         request._operated_application_ids = cached  # type: ignore[attr-defined]
     return cached
 
@@ -57,18 +55,26 @@ def operator_actor(request: HttpRequest, application: Application) -> Actor:
 
 class BoundedCountPaginator(Paginator):
     """Counts at most COUNT_CAP + 1 rows (`SELECT COUNT(*) FROM (... LIMIT n)`), never the whole
-    table; an unfiltered PostgreSQL table beyond the cap shows the planner's estimate."""
+    table. Beyond the cap the pages stop there (deep OFFSETs are slow too: filter instead) and the
+    page says "more than"; for an unfiltered PostgreSQL table it adds the planner's estimate."""
+
+    capped = False
+    estimate: int | None = None
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)
         bounded = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
-        if bounded <= COUNT_CAP:
-            return bounded
-        estimate = _estimated_rows(queryset)
-        return max(estimate or 0, bounded)
+        if bounded > COUNT_CAP:
+            self.capped = True
+            self.estimate = _estimated_rows(queryset)
+        return bounded
 
 
 def _estimated_rows(queryset: QuerySet[Any]) -> int | None:
@@ -102,7 +108,10 @@ class ApplicationFilter(admin.SimpleListFilter):
     parameter_name = "application"
 
     def __init__(
-        self, request: HttpRequest, params: dict[str, Any], model: type[Model],
+        self,
+        request: HttpRequest,
+        params: dict[str, Any],
+        model: type[Model],
         model_admin: Any,
     ) -> None:
         self.tenant_field: str = model_admin.tenant_field
@@ -121,7 +130,7 @@ class ApplicationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TenantAdmin(admin.ModelAdmin):
     """Scopes everything to the viewer's applications. `tenant_field` is the path to the row's
     Application foreign key (`application`, `channel__application`, ...)."""
 
@@ -132,7 +141,7 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_full_result_count = False
     action_form = ReasonActionForm
     list_per_page = 50
-    add_form: type[forms.ModelForm] | None = None  # type: ignore[type-arg]
+    add_form: type[forms.ModelForm] | None = None
     add_fieldsets: Any = None
 
     # --- scope -----------------------------------------------------------------------------------
@@ -161,7 +170,7 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return False
         return obj is None or self.tenant_id_of(obj) in ids
 
-    # --- permissions: operators get them from their applications -----------------------------------
+    # --- permissions: operators get them from their applications ---------------------------------
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_tenant_access(request)
@@ -186,7 +195,7 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # Another application's id reads exactly like a missing one.
         raise Http404
 
-    # --- search: bounded, index-friendly; a number also finds the row's id --------------------------
+    # --- search: bounded, index-friendly; a number also finds the row's id -----------------------
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -197,11 +206,9 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             results = results | queryset.filter(pk=int(term))
         return results, may_have_duplicates
 
-    # --- forms -------------------------------------------------------------------------------------
+    # --- forms -----------------------------------------------------------------------------------
 
-    def formfield_for_foreignkey(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> Any:
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         ids = operated_application_ids(request)
         model = db_field.related_model
         if ids is not None:
@@ -236,7 +243,7 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Nothing: related rows change only through services."""
 
-    # --- actions -----------------------------------------------------------------------------------
+    # --- actions ---------------------------------------------------------------------------------
 
     def run_action(
         self,
@@ -257,10 +264,10 @@ class TenantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self.message_user(request, done.format(count=total), messages.SUCCESS)
 
 
-def group_by_application(
-    model_admin: TenantAdmin, rows: Iterable[M]
-) -> list[tuple[Application, list[M]]]:
-    grouped: dict[int, list[M]] = defaultdict(list)
+def group_by_application[R: Model](
+    model_admin: TenantAdmin, rows: Iterable[R]
+) -> list[tuple[Application, list[R]]]:
+    grouped: dict[int, list[R]] = defaultdict(list)
     for row in rows:
         grouped[model_admin.tenant_id_of(row)].append(row)
     applications = Application.objects.in_bulk(list(grouped))

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -63,8 +62,15 @@ class ChatUserAdmin(TenantAdmin):
     add_form = ChatUserAddForm
     add_fieldsets = ((None, {"fields": ChatUserAddForm.Meta.fields}),)
     list_display = (
-        "id", "name", "display_name", "application", "kind", "is_guest", "is_online",
-        "is_active", "created_time",
+        "id",
+        "name",
+        "display_name",
+        "application",
+        "kind",
+        "is_guest",
+        "is_online",
+        "is_active",
+        "created_time",
     )
     list_display_links = ("id", "name")
     list_select_related = ("application",)
@@ -73,13 +79,32 @@ class ChatUserAdmin(TenantAdmin):
     search_help_text = "A username (or its beginning), or a user id."
     ordering = ("-id",)
     readonly_fields = (
-        "application", "name", "kind", "is_online", "presence_status", "is_active",
-        "created_time", "account", "display_picture_url",
+        "application",
+        "name",
+        "kind",
+        "is_online",
+        "presence_status",
+        "is_active",
+        "created_time",
+        "account",
+        "display_picture_url",
     )
     fieldsets = (
         (None, {"fields": ("application", "name", "display_name", "is_guest", "properties")}),
-        ("State", {"fields": ("is_active", "is_online", "presence_status", "kind",
-                              "created_time", "account", "display_picture_url")}),
+        (
+            "State",
+            {
+                "fields": (
+                    "is_active",
+                    "is_online",
+                    "presence_status",
+                    "kind",
+                    "created_time",
+                    "account",
+                    "display_picture_url",
+                )
+            },
+        ),
     )
     actions = ("deactivate", "reactivate")
 

@@ -99,8 +99,12 @@ def ban_user(*, actor: Actor, channel_id: Any, user: ChatUser, reason: Any = "")
         channel_services._remove_member(channel, user, removed=True)
     ban = ChannelBan.objects.create(channel=channel, user=user, reason=clean[:500])
     record_moderation(
-        actor=actor, action="ban_user", target_type="ChatUser", target_ids=[user.pk],
-        reason=clean, details={"channelId": channel.pk},
+        actor=actor,
+        action="ban_user",
+        target_type="ChatUser",
+        target_ids=[user.pk],
+        reason=clean,
+        details={"channelId": channel.pk},
     )
     return ban
 
@@ -116,16 +120,18 @@ def unban_user(*, actor: Actor, channel_id: Any, user: ChatUser, reason: Any = "
     deleted, _ = ChannelBan.objects.filter(channel=channel, user=user).delete()
     if deleted:
         record_moderation(
-            actor=actor, action="unban_user", target_type="ChatUser", target_ids=[user.pk],
-            reason=clean, details={"channelId": channel.pk},
+            actor=actor,
+            action="unban_user",
+            target_type="ChatUser",
+            target_ids=[user.pk],
+            reason=clean,
+            details={"channelId": channel.pk},
         )
     return bool(deleted)
 
 
 @transaction.atomic
-def set_channel_frozen(
-    *, actor: Actor, channel_id: Any, frozen: bool, reason: Any = ""
-) -> Channel:
+def set_channel_frozen(*, actor: Actor, channel_id: Any, frozen: bool, reason: Any = "") -> Channel:
     """Freeze (no new messages, `ChannelFrozenError`) or unfreeze a channel; connected members get
     `channel.updated`. Takes the channel row lock, so no send slips in between."""
     clean = clean_reason(reason)
@@ -136,8 +142,11 @@ def set_channel_frozen(
     channel.frozen = frozen
     channel.save(update_fields=["frozen"])
     record_moderation(
-        actor=actor, action="freeze_channel" if frozen else "unfreeze_channel",
-        target_type="Channel", target_ids=[channel.pk], reason=clean,
+        actor=actor,
+        action="freeze_channel" if frozen else "unfreeze_channel",
+        target_type="Channel",
+        target_ids=[channel.pk],
+        reason=clean,
         details={"name": channel.name or ""},
     )
     channel = access_channel(actor, channel.pk)
@@ -170,8 +179,12 @@ def deactivate_user(*, actor: Actor, user_id: Any, reason: Any = "") -> ChatUser
         revoked_time=timezone.now()
     )
     record_moderation(
-        actor=actor, action="deactivate_user", target_type="ChatUser", target_ids=[user.pk],
-        reason=clean, details={"name": user.name, "revokedTokens": revoked},
+        actor=actor,
+        action="deactivate_user",
+        target_type="ChatUser",
+        target_ids=[user.pk],
+        reason=clean,
+        details={"name": user.name, "revokedTokens": revoked},
     )
     events.publish_on_commit(
         events.UserDeactivated(application_id=user.application_id, user_ids=(user.pk,))
@@ -192,8 +205,12 @@ def reactivate_user(*, actor: Actor, user_id: Any, reason: Any = "") -> ChatUser
     user.is_active = True
     user.save(update_fields=["is_active"])
     record_moderation(
-        actor=actor, action="reactivate_user", target_type="ChatUser", target_ids=[user.pk],
-        reason=clean, details={"name": user.name},
+        actor=actor,
+        action="reactivate_user",
+        target_type="ChatUser",
+        target_ids=[user.pk],
+        reason=clean,
+        details={"name": user.name},
     )
     return user
 
@@ -236,7 +253,10 @@ def set_roles(
     for membership in memberships:
         before = membership.role
         updated = channel_services.set_member_role(
-            actor=actor, channel_id=membership.channel_id, user=membership.user, role=role,
+            actor=actor,
+            channel_id=membership.channel_id,
+            user=membership.user,
+            role=role,
             reason=clean,
         )
         changed += updated.role != before
@@ -246,9 +266,7 @@ def set_roles(
 @transaction.atomic
 def ban_members(*, actor: Actor, memberships: Sequence[Membership], reason: Any = "") -> int:
     for membership in memberships:
-        ban_user(
-            actor=actor, channel_id=membership.channel_id, user=membership.user, reason=reason
-        )
+        ban_user(actor=actor, channel_id=membership.channel_id, user=membership.user, reason=reason)
     return len(memberships)
 
 
@@ -315,8 +333,11 @@ def dismiss_reports(*, actor: Actor, report_ids: Iterable[int], reason: Any = ""
         status=MessageReport.Status.DISMISSED, resolved_time=timezone.now()
     )
     record_moderation(
-        actor=actor, action="dismiss_report", target_type="MessageReport",
-        target_ids=[report.pk for report in reports], reason=clean,
+        actor=actor,
+        action="dismiss_report",
+        target_type="MessageReport",
+        target_ids=[report.pk for report in reports],
+        reason=clean,
     )
     return len(reports)
 
@@ -336,15 +357,18 @@ def action_reports(*, actor: Actor, report_ids: Iterable[int], reason: Any = "")
         status=MessageReport.Status.ACTIONED, resolved_time=timezone.now()
     )
     record_moderation(
-        actor=actor, action="action_report", target_type="MessageReport",
-        target_ids=[report.pk for report in reports], reason=clean,
+        actor=actor,
+        action="action_report",
+        target_type="MessageReport",
+        target_ids=[report.pk for report in reports],
+        reason=clean,
         details={"messageIds": message_ids},
     )
     delete_messages(actor=actor, message_ids=message_ids, reason=clean)
     return len(message_ids)
 
 
-# --- the application's credentials and operators ---------------------------------------------------
+# --- the application's credentials and operators -------------------------------------------------
 
 _ROTATIONS = {
     "client_secret": application_services.rotate_client_secret,
@@ -362,7 +386,9 @@ def rotate_credential(*, actor: Actor, which: str) -> str:
     application = Application.objects.select_for_update().get(pk=actor.application.pk)
     value = _ROTATIONS[which](application=application)
     record_moderation(
-        actor=actor, action=f"rotate_{which}", target_type="Application",
+        actor=actor,
+        action=f"rotate_{which}",
+        target_type="Application",
         target_ids=[application.pk],
     )
     return value
@@ -385,7 +411,10 @@ def set_operators(*, actor: Actor, operator_ids: Iterable[int]) -> list[int]:
     if before != ids:
         application.operators.set(ids)
         record_moderation(
-            actor=actor, action="set_operators", target_type="Application",
-            target_ids=[application.pk], details={"before": before, "after": ids},
+            actor=actor,
+            action="set_operators",
+            target_type="Application",
+            target_ids=[application.pk],
+            details={"before": before, "after": ids},
         )
     return ids

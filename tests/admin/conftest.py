@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -102,15 +102,15 @@ def tenant_b(other_application: Application, make_user: Callable[..., ChatUser])
     return build_tenant(other_application, make_user, "b")
 
 
-def make_account(username: str, **flags: Any) -> AbstractUser:
-    account: AbstractUser = get_user_model().objects.create_user(  # type: ignore[assignment]
+def make_account(username: str, **flags: Any) -> User:
+    account: User = get_user_model().objects.create_user(
         username=username, password="secret-password-1", **flags
     )
     return account
 
 
 @pytest.fixture
-def accounts(application: Application, other_application: Application) -> dict[str, AbstractUser]:
+def accounts(application: Application, other_application: Application) -> dict[str, User]:
     result = {
         "superuser": make_account("root", is_staff=True, is_superuser=True),
         "operator_a": make_account("op-a", is_staff=True),
@@ -129,7 +129,7 @@ def accounts(application: Application, other_application: Application) -> dict[s
 
 
 @pytest.fixture
-def login(accounts: dict[str, AbstractUser]) -> Callable[[str], Client]:
+def login(accounts: dict[str, User]) -> Callable[[str], Client]:
     def make(role: str) -> Client:
         client = Client()
         client.force_login(accounts[role])

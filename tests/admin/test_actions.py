@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
@@ -37,7 +37,9 @@ def changelist(model: type[Model]) -> str:
     return reverse(f"admin:channels_app_{model._meta.model_name}_changelist")
 
 
-def act(client: Client, model: type[Model], action: str, rows: list[Model], reason: str = "") -> Any:
+def act(
+    client: Client, model: type[Model], action: str, rows: list[Model], reason: str = ""
+) -> Any:
     return client.post(
         changelist(model),
         {"action": action, "_selected_action": [row.pk for row in rows], "reason": reason},
@@ -74,7 +76,9 @@ def test_delete_messages(operator: Client, tenant_a: Tenant, published: Any) -> 
     assert not Message.objects.filter(pk__in=[tenant_a.message.pk, second.pk]).exists()
     deleted = capture.of(events.MessageDeleted)
     assert {event.message_id for event in deleted} == {tenant_a.message.pk, second.pk}
-    entries = AuditLogEntry.objects.filter(application=tenant_a.application, action="delete_message")
+    entries = AuditLogEntry.objects.filter(
+        application=tenant_a.application, action="delete_message"
+    )
     assert {entry.target_ids[0] for entry in entries} == {tenant_a.message.pk, second.pk}
     assert {entry.reason for entry in entries} == {"spam"}
     tenant_a.report.refresh_from_db()
@@ -124,18 +128,28 @@ def test_ban_removes_the_member_who_then_cannot_rejoin_or_be_added(
         channel_services.join_channel(
             actor=Actor.for_user(tenant_a.member), channel_id=tenant_a.channel.pk
         )
-    response = operator.post(reverse("admin:channels_app_membership_add"), {
-        "channel": tenant_a.channel.pk, "user": tenant_a.member.pk, "role": "MEMBER",
-    })
+    response = operator.post(
+        reverse("admin:channels_app_membership_add"),
+        {
+            "channel": tenant_a.channel.pk,
+            "user": tenant_a.member.pk,
+            "role": "MEMBER",
+        },
+    )
     assert response.status_code == 200
     assert "banned" in str(response.context["adminform"].form.non_field_errors())
 
 
 def test_ban_through_the_ban_form(operator: Client, tenant_a: Tenant, published: Any) -> None:
     with published() as capture:
-        response = operator.post(reverse("admin:channels_app_channelban_add"), {
-            "channel": tenant_a.channel.pk, "user": tenant_a.member.pk, "reason": "spam",
-        })
+        response = operator.post(
+            reverse("admin:channels_app_channelban_add"),
+            {
+                "channel": tenant_a.channel.pk,
+                "user": tenant_a.member.pk,
+                "reason": "spam",
+            },
+        )
     assert response.status_code == 302
     assert ChannelBan.objects.filter(channel=tenant_a.channel, user=tenant_a.member).exists()
     assert "member.left" in capture.names
@@ -147,7 +161,9 @@ def test_unban_lets_the_user_join_again(operator: Client, tenant_a: Tenant) -> N
     act(operator, ChannelBan, "unban", [ban], "appeal accepted")
     assert not ChannelBan.objects.filter(pk=ban.pk).exists()
     assert audit(tenant_a.application, "unban_user").reason == "appeal accepted"
-    channel_services.join_channel(actor=Actor.for_user(tenant_a.outsider), channel_id=tenant_a.channel.pk)
+    channel_services.join_channel(
+        actor=Actor.for_user(tenant_a.outsider), channel_id=tenant_a.channel.pk
+    )
     assert Membership.objects.filter(channel=tenant_a.channel, user=tenant_a.outsider).exists()
 
 
@@ -191,7 +207,9 @@ def test_deactivate_revokes_tokens_and_closes_sessions_then_reactivate(
         act(operator, ChatUser, "deactivate", [tenant_a.member], "ban evasion")
     tenant_a.member.refresh_from_db()
     assert not tenant_a.member.is_active
-    assert not UserAccessToken.objects.filter(user=tenant_a.member, revoked_time__isnull=True).exists()
+    assert not UserAccessToken.objects.filter(
+        user=tenant_a.member, revoked_time__isnull=True
+    ).exists()
     deactivated = capture.of(events.UserDeactivated)
     assert deactivated and deactivated[0].user_ids == (tenant_a.member.pk,)
     assert audit(tenant_a.application, "deactivate_user").reason == "ban evasion"
@@ -252,8 +270,11 @@ def test_service_errors_of_an_action_show_as_messages(
 
 @pytest.mark.parametrize(
     ("action", "which"),
-    [("rotate_client_secret", "client_secret"), ("rotate_api_key", "api_key"),
-     ("rotate_webhook_secret", "webhook_secret")],
+    [
+        ("rotate_client_secret", "client_secret"),
+        ("rotate_api_key", "api_key"),
+        ("rotate_webhook_secret", "webhook_secret"),
+    ],
 )
 def test_rotations_show_the_new_credential_once(
     operator: Client, tenant_a: Tenant, action: str, which: str
@@ -280,17 +301,21 @@ def test_rotations_show_the_new_credential_once(
 
 
 def test_a_new_application_shows_a_working_client_secret_once(
-    login: Callable[[str], Client], accounts: dict[str, AbstractUser]
+    login: Callable[[str], Client], accounts: dict[str, User]
 ) -> None:
     root = login("superuser")
-    response = root.post(reverse("admin:channels_app_application_add"),
-                         {"name": "Fresh", "guest_users_enabled": "on"})
+    response = root.post(
+        reverse("admin:channels_app_application_add"),
+        {"name": "Fresh", "guest_users_enabled": "on"},
+    )
     assert response.status_code == 200
     application = Application.objects.get(name="Fresh")
     assert application.guest_users_enabled
     assert application.oauth_client is not None
     secret = next(
-        row[1] for _, values in response.context["rows"] for row in values
+        row[1]
+        for _, values in response.context["rows"]
+        for row in values
         if row[0] == "OAuth client secret"
     )
     token = oauth_token(application, secret)
@@ -300,14 +325,17 @@ def test_a_new_application_shows_a_working_client_secret_once(
 
 
 def test_application_settings_and_operators_through_the_form(
-    login: Callable[[str], Client], accounts: dict[str, AbstractUser], tenant_a: Tenant
+    login: Callable[[str], Client], accounts: dict[str, User], tenant_a: Tenant
 ) -> None:
     application = tenant_a.application
     response = login("superuser").post(
         reverse("admin:channels_app_application_change", args=[application.pk]),
-        {"persistence_default": "on", "signup_enabled": "on",
-         "webhook_url": "https://hooks.example.com/chat",
-         "operators": [accounts["operator_a"].pk, accounts["operator_b"].pk]},
+        {
+            "persistence_default": "on",
+            "signup_enabled": "on",
+            "webhook_url": "https://hooks.example.com/chat",
+            "operators": [accounts["operator_a"].pk, accounts["operator_b"].pk],
+        },
     )
     assert response.status_code == 302
     application.refresh_from_db()
@@ -326,8 +354,11 @@ def test_application_settings_and_operators_through_the_form(
 def test_bans_and_reports_write_nothing_when_the_service_refuses(tenant_a: Tenant) -> None:
     with pytest.raises(Exception):  # noqa: B017 - any ChatError
         moderation.ban_user(
-            actor=Actor.for_user(tenant_a.member), channel_id=tenant_a.channel.pk,
+            actor=Actor.for_user(tenant_a.member),
+            channel_id=tenant_a.channel.pk,
             user=tenant_a.owner,
         )
     assert not ChannelBan.objects.filter(user=tenant_a.owner).exists()
-    assert not AuditLogEntry.objects.filter(action="ban_user", target_ids=[tenant_a.owner.pk]).exists()
+    assert not AuditLogEntry.objects.filter(
+        action="ban_user", target_ids=[tenant_a.owner.pk]
+    ).exists()

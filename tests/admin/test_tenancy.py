@@ -31,8 +31,20 @@ from .conftest import ROLES, Tenant
 pytestmark = pytest.mark.django_db
 
 MODELS: list[type[Model]] = [
-    Application, ChatUser, Channel, Membership, Message, ReadReceipt, Notification, ChatSession,
-    MessageReport, AuditLogEntry, ChannelBan, ChannelInvite, Thread, UserAccessToken,
+    Application,
+    ChatUser,
+    Channel,
+    Membership,
+    Message,
+    ReadReceipt,
+    Notification,
+    ChatSession,
+    MessageReport,
+    AuditLogEntry,
+    ChannelBan,
+    ChannelInvite,
+    Thread,
+    UserAccessToken,
 ]
 
 # Which tenants' rows each viewer sees; None: the admin refuses them altogether.
@@ -59,7 +71,10 @@ def test_every_model_has_a_scoped_admin() -> None:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_changelist_lists_only_the_viewers_applications(
-    model: type[Model], role: str, login: Callable[[str], Client], tenant_a: Tenant,
+    model: type[Model],
+    role: str,
+    login: Callable[[str], Client],
+    tenant_a: Tenant,
     tenant_b: Tenant,
 ) -> None:
     response = login(role).get(url(model, "changelist"))
@@ -80,13 +95,19 @@ def test_changelist_lists_only_the_viewers_applications(
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_change_page_of_application_a_row(
-    model: type[Model], role: str, login: Callable[[str], Client], tenant_a: Tenant,
+    model: type[Model],
+    role: str,
+    login: Callable[[str], Client],
+    tenant_a: Tenant,
     tenant_b: Tenant,
 ) -> None:
     response = login(role).get(url(model, "change", tenant_a.rows[model].pk))
     expected = {
-        "superuser": 200, "operator_a": 200, "operator_b": 404,
-        "staff_without_application": 403, "not_staff": 302,
+        "superuser": 200,
+        "operator_a": 200,
+        "operator_b": 404,
+        "staff_without_application": 403,
+        "not_staff": 302,
     }[role]
     assert response.status_code == expected
 
@@ -94,12 +115,16 @@ def test_change_page_of_application_a_row(
 @pytest.mark.parametrize("role", ["operator_a", "operator_b"])
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_every_row_of_the_changelist_belongs_to_the_operator(
-    model: type[Model], role: str, login: Callable[[str], Client], tenant_a: Tenant,
+    model: type[Model],
+    role: str,
+    login: Callable[[str], Client],
+    tenant_a: Tenant,
     tenant_b: Tenant,
 ) -> None:
     own = tenant_a if role == "operator_a" else tenant_b
-    response = login(role).get(url(model, "changelist"), {"status": "all"}
-                               if model is MessageReport else {})
+    response = login(role).get(
+        url(model, "changelist"), {"status": "all"} if model is MessageReport else {}
+    )
     model_admin = admin.site.get_model_admin(model)
     rows = list(response.context["cl"].result_list)
     assert rows
@@ -108,12 +133,20 @@ def test_every_row_of_the_changelist_belongs_to_the_operator(
 
 @pytest.mark.parametrize(
     ("model", "term"),
-    [(ChatUser, "a-member"), (Channel, "a-general"), (Membership, "a-member"),
-     (Message, "a-member"), (MessageReport, "a-member")],
+    [
+        (ChatUser, "a-member"),
+        (Channel, "a-general"),
+        (Membership, "a-member"),
+        (Message, "a-member"),
+        (MessageReport, "a-member"),
+    ],
     ids=lambda value: getattr(value, "__name__", value),
 )
 def test_search_never_finds_another_applications_rows(
-    model: type[Model], term: str, login: Callable[[str], Client], tenant_a: Tenant,
+    model: type[Model],
+    term: str,
+    login: Callable[[str], Client],
+    tenant_a: Tenant,
     tenant_b: Tenant,
 ) -> None:
     found_by_a = login("operator_a").get(url(model, "changelist"), {"q": term})
@@ -129,17 +162,31 @@ def test_search_never_finds_another_applications_rows(
     [("membership", "user"), ("membership", "channel"), ("channel", "creator")],
 )
 def test_autocomplete_offers_only_the_operators_rows(
-    model_name: str, field_name: str, login: Callable[[str], Client], tenant_a: Tenant,
+    model_name: str,
+    field_name: str,
+    login: Callable[[str], Client],
+    tenant_a: Tenant,
     tenant_b: Tenant,
 ) -> None:
-    params = {"app_label": "channels_app", "model_name": model_name, "field_name": field_name,
-              "term": ""}
-    for role, own, other in (("operator_a", tenant_a, tenant_b), ("operator_b", tenant_b, tenant_a)):
+    params = {
+        "app_label": "channels_app",
+        "model_name": model_name,
+        "field_name": field_name,
+        "term": "",
+    }
+    for role, own, other in (
+        ("operator_a", tenant_a, tenant_b),
+        ("operator_b", tenant_b, tenant_a),
+    ):
         data = login(role).get(reverse("admin:autocomplete"), params).json()
         ids = {int(result["id"]) for result in data["results"]}
         target = Channel if field_name == "channel" else ChatUser
-        own_ids = set(target.objects.filter(application=own.application).values_list("pk", flat=True))
-        other_ids = set(target.objects.filter(application=other.application).values_list("pk", flat=True))
+        own_ids = set(
+            target.objects.filter(application=own.application).values_list("pk", flat=True)
+        )
+        other_ids = set(
+            target.objects.filter(application=other.application).values_list("pk", flat=True)
+        )
         assert ids and ids <= own_ids and not ids & other_ids
     refused = login("staff_without_application").get(reverse("admin:autocomplete"), params)
     assert refused.status_code == 403
@@ -148,8 +195,11 @@ def test_autocomplete_offers_only_the_operators_rows(
 def test_application_filter_lists_only_the_operators_applications(
     login: Callable[[str], Client], tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
-    for role, names in (("operator_a", ["Acme"]), ("operator_b", ["Other"]),
-                        ("superuser", ["Acme", "Other"])):
+    for role, names in (
+        ("operator_a", ["Acme"]),
+        ("operator_b", ["Other"]),
+        ("superuser", ["Acme", "Other"]),
+    ):
         response = login(role).get(url(Message, "changelist"))
         spec = next(s for s in response.context["cl"].filter_specs if s.title == "application")
         assert [title for _, title in spec.lookup_choices] == names
@@ -173,15 +223,17 @@ def test_actions_cannot_reach_another_applications_rows(
     login: Callable[[str], Client], tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     client = login("operator_b")
-    client.post(url(Message, "changelist"), {
-        "action": "delete_messages", "_selected_action": [tenant_a.message.pk], "reason": "x"
-    })
-    client.post(url(Channel, "changelist"), {
-        "action": "freeze", "_selected_action": [tenant_a.channel.pk]
-    })
-    client.post(url(ChatUser, "changelist"), {
-        "action": "deactivate", "_selected_action": [tenant_a.member.pk]
-    })
+    client.post(
+        url(Message, "changelist"),
+        {"action": "delete_messages", "_selected_action": [tenant_a.message.pk], "reason": "x"},
+    )
+    client.post(
+        url(Channel, "changelist"), {"action": "freeze", "_selected_action": [tenant_a.channel.pk]}
+    )
+    client.post(
+        url(ChatUser, "changelist"),
+        {"action": "deactivate", "_selected_action": [tenant_a.member.pk]},
+    )
     assert Message.objects.filter(pk=tenant_a.message.pk).exists()
     tenant_a.channel.refresh_from_db()
     tenant_a.member.refresh_from_db()
@@ -195,19 +247,27 @@ def test_form_choices_refuse_another_applications_rows(
     login: Callable[[str], Client], tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     client = login("operator_b")
-    response = client.post(url(Channel, "add"), {
-        "application": tenant_a.application.pk, "type": "PUBLIC", "name": "sneaky",
-        "display_name": "", "properties": "{}",
-    })
+    response = client.post(
+        url(Channel, "add"),
+        {
+            "application": tenant_a.application.pk,
+            "type": "PUBLIC",
+            "name": "sneaky",
+            "display_name": "",
+            "properties": "{}",
+        },
+    )
     assert response.status_code == 200
     assert "application" in response.context["adminform"].form.errors
-    response = client.post(url(Membership, "add"), {
-        "channel": tenant_a.channel.pk, "user": tenant_b.outsider.pk, "role": "MEMBER"
-    })
+    response = client.post(
+        url(Membership, "add"),
+        {"channel": tenant_a.channel.pk, "user": tenant_b.outsider.pk, "role": "MEMBER"},
+    )
     assert "channel" in response.context["adminform"].form.errors
-    response = client.post(url(Membership, "add"), {
-        "channel": tenant_b.channel.pk, "user": tenant_a.outsider.pk, "role": "MEMBER"
-    })
+    response = client.post(
+        url(Membership, "add"),
+        {"channel": tenant_b.channel.pk, "user": tenant_a.outsider.pk, "role": "MEMBER"},
+    )
     assert "user" in response.context["adminform"].form.errors
     assert not Channel.objects.filter(name="sneaky").exists()
 

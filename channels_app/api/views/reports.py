@@ -93,7 +93,9 @@ class ReportViewSet(ApiViewSet):
         operation_id="retrieve_channel_reported_messages",
         parameters=[
             OpenApiParameter(
-                "status", str, enum=MessageReport.Status.values,
+                "status",
+                str,
+                enum=MessageReport.Status.values,
                 description="Only reports in this state (default: all).",
             )
         ],
