@@ -34,6 +34,7 @@ class Ack:
     message_id: int
     sequence: int
     acked_at: float  # time.monotonic()
+    sent_at: float  # the first attempt
 
 
 @dataclass
@@ -221,6 +222,7 @@ class ChatClient:
     async def send_acknowledged(self, channel_id: int, key: str, body: str) -> Ack:
         """Send until acknowledged, always with the same idempotency key."""
         attempt = 0
+        sent_at = time.monotonic()
         while True:
             attempt += 1
             ref = f"{key}#{attempt}"
@@ -245,19 +247,41 @@ class ChatClient:
                 continue
             if answer["type"] == "message.sent":
                 message = answer["message"]
-                ack = Ack(key, channel_id, message["id"], message["sequence"], time.monotonic())
+                ack = Ack(
+                    key,
+                    channel_id,
+                    message["id"],
+                    message["sequence"],
+                    acked_at=time.monotonic(),
+                    sent_at=sent_at,
+                )
                 self.acks.append(ack)
                 return ack
             self.send_failures[answer.get("error", "error")] += 1
             await asyncio.sleep(0.2)
 
-    async def send_loop(self, channel_id: int, interval: float, until: asyncio.Event) -> None:
+    async def send_loop(
+        self,
+        channel_id: int,
+        interval: float,
+        until: asyncio.Event,
+        *,
+        start_delay: float = 0,
+        read_every: int = 0,
+    ) -> None:
+        """Acknowledged sends every `interval` seconds until `until` is set; every `read_every`
+        sends, a `read` frame too (a read receipt: a write and a `channel.read` fan-out)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(until.wait(), timeout=start_delay)
         index = 0
         while not until.is_set():
             index += 1
             await self.send_acknowledged(
                 channel_id, f"{self.name}-{index}", f"{self.name} #{index}"
             )
+            if read_every and index % read_every == 0:
+                with contextlib.suppress(ConnectionError, ConnectionClosed):
+                    await self._send_frame({"type": "read", "channelId": channel_id})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(until.wait(), timeout=interval)
 

@@ -307,6 +307,13 @@ class Server:
                 return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used, from /proc."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def errors_logged(self) -> list[str]:
         """Tracebacks and ERROR lines in the server's output."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -351,7 +358,12 @@ class Stack:
             "REDIS_URL": self.redis.url,
             "CHANNEL_LAYER_PREFIX": "fault",
             "TASK_BACKEND": "immediate",
-            "DEBUG": "1",
+            # Production settings: with DEBUG on, Django keeps the last 9,000 queries of every
+            # connection in memory, which a memory figure would measure.
+            "DEBUG": "0",
+            "SECRET_KEY": "fault-injection-" + uuid.uuid4().hex,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             **GENEROUS_RATE_LIMITS,

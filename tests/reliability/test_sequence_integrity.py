@@ -18,9 +18,7 @@ PER_WRITER = 250
 
 
 @pytest.mark.django_db(transaction=True)
-def test_eight_writers_leave_no_gap_and_no_duplicate(
-    application: Any, make_user: Any
-) -> None:
+def test_eight_writers_leave_no_gap_and_no_duplicate(application: Any, make_user: Any) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks: set DATABASE_URL (CI does)")
     users = [make_user(application) for _ in range(WRITERS)]
