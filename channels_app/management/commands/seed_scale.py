@@ -27,13 +27,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
+from oauth2_provider.models import get_application_model
 
 from channels_app.models import Application, Channel, ChatUser, Membership, Message, ReadReceipt
 from channels_app.services.applications import create_application, rotate_client_secret
+
+OAuthClient = get_application_model()
 
 DEFAULT_NAME = "Scale benchmark"
 NULL = "\\N"
@@ -335,13 +339,30 @@ class Command(BaseCommand):
         memory), then the rest through the ORM's cascade, in one transaction (foreign keys are
         checked at commit, after the cascade removed what pointed at the deleted rows)."""
         qn = connection.ops.quote_name
+        if not Application.objects.exclude(pk=application.pk).exists():
+            # The only application (a dedicated benchmark database): TRUNCATE the app's tables,
+            # seconds instead of minutes of row-by-row foreign-key checks at commit.
+            tables = [
+                model._meta.db_table
+                for model in apps.get_app_config("channels_app").get_models(
+                    include_auto_created=True
+                )
+            ]
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("TRUNCATE " + ", ".join(qn(t) for t in tables))
+                    if application.oauth_client_id is not None:
+                        OAuthClient.objects.filter(pk=application.oauth_client_id).delete()
+                return
+            except DatabaseError:
+                pass  # another app's table points at these: delete row by row below
         channel = qn(Channel._meta.db_table)
-        tables = [
+        tables_by_channel = [
             (ReadReceipt, "channel_id"),
             (Membership, "channel_id"),
         ]
         with transaction.atomic(), connection.cursor() as cursor:
-            for model, column in tables:
+            for model, column in tables_by_channel:
                 table = qn(model._meta.db_table)
                 where = f"{qn(column)} IN (SELECT id FROM {channel} WHERE application_id = %s)"  # noqa: S608
                 cursor.execute(f"DELETE FROM {table} WHERE {where}", [application.pk])  # noqa: S608
