@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
     # What the API answers on the wire: int64 path ids, ApiError statuses, 200-only successes.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "channels_app.api.openapi.document_check_user_exists",
+        "channels_app.api.openapi.document_page_parameters",
         "channels_app.api.schema.describe_wire",
     ],
     "ENUM_NAME_OVERRIDES": {
