@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -8,3 +10,14 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the deployment checks)
+        from django.contrib.auth.signals import user_logged_out
+
+        user_logged_out.connect(_signed_out, dispatch_uid="chat-end-web-sessions")
+
+
+def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Signing out (web pages or admin) closes the chat sessions that rode the cookie."""
+    if user is not None:
+        from .services.accounts import end_web_sessions
+
+        end_web_sessions(account=user)

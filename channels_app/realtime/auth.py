@@ -55,9 +55,14 @@ class Credential:
     kind: str  # "token", "session" or "guest"
     token_id: int | None = None
     expires: datetime | None = None
+    session_key: str | None = None  # cookie sessions: the web login's session
 
     def token_still_valid(self) -> bool:
-        """For token sessions: not revoked, not expired (one query)."""
+        """For token sessions: not revoked, not expired (one query). For cookie sessions: the
+        web login is still signed in."""
+        if self.session_key is not None:
+            engine = import_module(settings.SESSION_ENGINE)
+            return engine.SessionStore(session_key=self.session_key).get(SESSION_KEY) is not None
         if self.token_id is None:
             return True
         return UserAccessToken.objects.filter(
@@ -192,4 +197,4 @@ def _session_credential(session_key: str) -> Credential:
         raise unauthenticated("This login has no chat user.")
     if not user.is_active:
         raise forbidden("This user is deactivated.")
-    return Credential(user=user, kind="session")
+    return Credential(user=user, kind="session", session_key=session_key)

@@ -347,13 +347,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if name == "sessions.revoked":
             credential = self.credential
             assert credential is not None
-            if credential.token_id is None:
+            if credential.token_id is None and credential.session_key is None:
                 return
             token_id = payload.get("tokenId")
             if token_id is not None and token_id != credential.token_id:
                 return
             if not await database_sync_to_async(credential.token_still_valid)():
-                await self.send_error("UnauthorizedError", "The access token was revoked.")
+                await self.send_error(
+                    "UnauthorizedError",
+                    "The web session ended."
+                    if credential.session_key
+                    else "The access token was revoked.",
+                )
                 await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self._forward(name, payload, message)

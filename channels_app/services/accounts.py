@@ -12,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from .. import events
 from ..exceptions import Conflict, InvalidInput, PermissionDenied
 from ..models import Application, ChatUser
 from ..validation import clean_name
@@ -95,3 +96,13 @@ def sign_up(
     return create_account(
         application=locked, username=username, password=password, display_name=display_name
     )
+
+
+def end_web_sessions(*, account: Any) -> None:
+    """A login signed out (web pages or admin): its chat sessions opened with the session cookie
+    re-check the session and close (`sessions.revoked`). Nothing is written."""
+    user = ChatUser.objects.filter(account=account).only("pk", "application_id").first()
+    if user is not None:
+        events.publish_on_commit(
+            events.SessionsRevoked(application_id=user.application_id, user_ids=(user.pk,))
+        )
