@@ -342,3 +342,116 @@ def test_markers_are_absent_from_the_public_data(world: World) -> None:
     """The leak detector has no false positives: the public rows carry no marker."""
     assert MARKER not in world.lobby.name and MARKER not in world.lobby_message.body
 
+
+
+# --- websocket events -----------------------------------------------------------------------------
+
+
+def hidden_activity(world: World) -> None:
+    """Every kind of event, in every hidden channel, by its members and the application."""
+    from channels_app.actors import Actor
+    from channels_app.services import channels as channel_services
+    from channels_app.services import messages as message_services
+    from channels_app.services import reads as read_services
+
+    app = Actor.for_application(world.application)
+    for channel in world.hidden.channels:
+        members = list(channel.memberships.select_related("user").order_by("id"))
+        sender, other = members[0].user, members[1].user
+        message = message_services.send_message(
+            actor=Actor.for_user(sender), channel_id=channel.pk, body=f"{MARKER} live"
+        )
+        message_services.update_message(
+            actor=Actor.for_user(sender), message_id=message.pk, patch={"body": f"{MARKER} edit"}
+        )
+        read_services.read_channel(actor=Actor.for_user(other), channel_id=channel.pk)
+        channel_services.send_typing(actor=Actor.for_user(sender), channel_id=channel.pk)
+        channel_services.send_channel_event(
+            actor=Actor.for_user(sender), channel_id=channel.pk, type="poke",
+            properties={"tag": MARKER},
+        )  # fmt: skip
+        channel_services.update_channel(
+            actor=app, channel_id=channel.pk, patch={"properties": {"note": MARKER}}
+        )
+        message_services.delete_message(actor=app, message_id=message.pk)
+        if channel.type == "PRIVATE":
+            channel_services.set_member_role(
+                actor=app, channel_id=channel.pk, user=other, role="MEMBER"
+            )
+            if not channel.memberships.filter(user=world.third).exists():
+                channel_services.add_member(actor=app, channel_id=channel.pk, user=world.third)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_no_websocket_frame_of_a_hidden_channel_reaches_a_non_member(world: World) -> None:
+    import json as json_module
+
+    from channels.db import database_sync_to_async as db
+    from channels.testing import WebsocketCommunicator
+
+    from channels_app.actors import Actor
+    from channels_app.realtime.routing import websocket_application
+    from channels_app.services import messages as message_services
+
+    sockets = {}
+    for who in ("outsider", "foreigner"):
+        token = await db(user_token)(getattr(world, who))
+        communicator = WebsocketCommunicator(websocket_application, f"/ws/v1/chat?token={token}")
+        assert (await communicator.connect(timeout=5))[0]
+        started = await communicator.receive_json_from(timeout=5)
+        assert not set(started["channels"]) & world.hidden.channel_ids
+        sockets[who] = communicator
+    async def reply(communicator: Any) -> dict[str, Any]:
+        """The next answer, skipping live events (the lobby's presence)."""
+        while True:
+            frame: dict[str, Any] = await communicator.receive_json_from(timeout=5)
+            if frame["type"] in ("error", "subscribed", "resumed", "message.sent"):
+                return frame
+            found_early.extend(leaks("socket", frame, world.hidden))
+
+    found_early: list[Leak] = []
+    answers: dict[str, list[Any]] = {}
+    for who, communicator in sockets.items():
+        answers[who] = []
+        for channel_id in [MISSING, *world.hidden.channel_ids]:
+            await communicator.send_json_to({"type": "subscribe", "channelId": channel_id})
+            answer = await reply(communicator)
+            answer.pop("properties", None)
+            answers[who].append(answer)
+        await communicator.send_json_to(
+            {"type": "resume", "channels": {str(c): 0 for c in world.hidden.channel_ids}}
+        )
+        for _ in world.hidden.channel_ids:
+            assert (await reply(communicator))["type"] == "error"
+        assert (await reply(communicator)) == {"type": "resumed", "channels": {}}
+        # Sending, typing and reading in a hidden channel read like a missing channel too.
+        for frame_type in ("message.send", "typing", "read"):
+            replies = []
+            for channel_id in (MISSING, world.hidden.channels[0].pk):
+                await communicator.send_json_to(
+                    {"type": frame_type, "channelId": channel_id, "body": "x", "ref": "r"}
+                )
+                replies.append(await reply(communicator))
+            assert replies[0] == replies[1], replies
+    for who, replies in answers.items():
+        assert all(reply == replies[0] for reply in replies), (who, replies)
+        assert replies[0]["type"] == "error"
+
+    await db(hidden_activity)(world)
+    await db(message_services.send_message)(
+        actor=Actor.for_user(world.owner), channel_id=world.lobby.pk, body="sentinel"
+    )
+    found = []
+    counts = {}
+    for who, communicator in sockets.items():
+        frames = []
+        while not await communicator.receive_nothing(timeout=0.5):
+            frames.append(json_module.loads((await communicator.receive_output())["text"]))
+        counts[who] = len(frames)
+        found += leaks(f"socket of {who}", frames, world.hidden)
+        await communicator.disconnect()
+    assert found + found_early == [], (found + found_early)[:5]
+    # The outsider is in the lobby: the sentinel came through, after everything hidden.
+    assert counts["outsider"] >= 1
+    n = len(world.hidden.channels)
+    print(f"visibility websocket: {n} of {n} hidden (frames seen: {counts})")
