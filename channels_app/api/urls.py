@@ -11,20 +11,38 @@ from .views.messages import MessageViewSet, ThreadViewSet
 from .views.reports import ReportViewSet
 from .views.users import UserViewSet
 
-C, U, M, T = ChannelViewSet.as_view, UserViewSet.as_view, MessageViewSet.as_view, ThreadViewSet.as_view
+C, U, M, T = (
+    ChannelViewSet.as_view,
+    UserViewSet.as_view,
+    MessageViewSet.as_view,
+    ThreadViewSet.as_view,
+)
 
 urlpatterns = [
-    path("schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
-         name="schema"),
+    path(
+        "schema",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="schema",
+    ),
     # Swagger UI from our own static files (drf-spectacular-sidecar), its init script served
     # separately so the page runs under the site's script-src 'self' policy.
-    path("docs", SpectacularSwaggerSplitView.as_view(
-        url_name="api:schema", template_name="api/swagger_ui.html", authentication_classes=[],
-        permission_classes=[]), name="docs"),
+    path(
+        "docs",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema",
+            template_name="api/swagger_ui.html",
+            authentication_classes=[],
+            permission_classes=[],
+        ),
+        name="docs",
+    ),
     # channels
     path("channels", C({"get": "list", "post": "create"}), name="channels"),
-    path("channels/<str:id>", C({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
-         name="channel"),
+    path(
+        "channels/<str:id>",
+        C({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="channel",
+    ),
     path("channels/<str:id>/members", C({"get": "members", "post": "add_member"})),
     path("channels/<str:id>/members/<str:user_id>", C({"delete": "remove_member"})),
     path("channels/<str:id>/moderators", C({"get": "moderators", "post": "add_moderator"})),
@@ -39,8 +57,10 @@ urlpatterns = [
     path("channels/<str:id>/read", C({"post": "read"})),
     path("channels/<str:id>/unread", C({"get": "unread"})),
     path("channels/<str:id>/typing", C({"post": "typing"})),
-    path("applications/<str:app_id>/channels/<str:id>",
-         ApplicationChannelViewSet.as_view({"get": "retrieve", "delete": "destroy"})),
+    path(
+        "applications/<str:app_id>/channels/<str:id>",
+        ApplicationChannelViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+    ),
     # users
     path("users", U({"get": "list", "post": "create", "head": "exists"}), name="users"),
     path("users/<str:id>", U({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})),
@@ -49,22 +69,31 @@ urlpatterns = [
     path("users/<str:id>/messages/unread/count", U({"get": "unread_count"})),
     path("users/<str:id>/notifications", U({"get": "notifications"})),
     path("users/<str:id>/display-picture", U({"post": "display_picture"})),
-    path("users/<str:id>/secrets/<str:name>",
-         U({"get": "get_secret", "put": "set_secret", "delete": "remove_secret"})),
-    path("users/<str:id>/access-tokens",
-         U({"post": "create_access_token", "delete": "revoke_access_tokens"})),
+    path(
+        "users/<str:id>/secrets/<str:name>",
+        U({"get": "get_secret", "put": "set_secret", "delete": "remove_secret"}),
+    ),
+    path(
+        "users/<str:id>/access-tokens",
+        U({"post": "create_access_token", "delete": "revoke_access_tokens"}),
+    ),
     # messages
     path("messages", M({"get": "list", "delete": "destroy_all"})),
-    path("messages/<str:id>", M({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})),
+    path(
+        "messages/<str:id>", M({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
+    ),
     path("messages/<str:id>/read-receipts", M({"get": "read_receipts"})),
     # reports (moderation)
     path("messages/<str:id>/reports", ReportViewSet.as_view({"post": "create"})),
-    path("channels/<str:id>/reported-messages",
-         ReportViewSet.as_view({"get": "reported_messages"})),
+    path(
+        "channels/<str:id>/reported-messages", ReportViewSet.as_view({"get": "reported_messages"})
+    ),
     # application
     path("application", ApplicationViewSet.as_view({"get": "retrieve"})),
-    path("application/settings",
-         ApplicationViewSet.as_view({"get": "retrieve_settings", "put": "update_settings"})),
+    path(
+        "application/settings",
+        ApplicationViewSet.as_view({"get": "retrieve_settings", "put": "update_settings"}),
+    ),
     # current user and chat sessions (live chat, issue 3)
     path("me", MeViewSet.as_view({"get": "retrieve"}), name="me"),
     path("me/unread", MeViewSet.as_view({"get": "unread"}), name="me-unread"),

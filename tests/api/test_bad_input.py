@@ -302,8 +302,9 @@ def test_bad_user_sub_resource_bodies_are_400(world: World, app_client: APIClien
         {"url": "https://x/y.png"},
     ):
         assert_api_error(app_client.post(f"{url}/display-picture", body, format="json"), 400)
-    for body in ({"secret": "x"}, {"secret": BIG_PROPERTIES}):
-        assert_api_error(app_client.put(f"{url}/secrets/s", body, format="json"), 400)
+    for secret in ("x", BIG_PROPERTIES):
+        response = app_client.put(f"{url}/secrets/s", {"secret": secret}, format="json")
+        assert_api_error(response, 400)
     assert snapshot() == before
 
 
