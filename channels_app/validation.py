@@ -30,6 +30,8 @@ def clean_properties(value: Any, *, field: str = "properties") -> dict[str, Any]
         return {}
     if not isinstance(value, dict):
         raise InvalidInput(f"`{field}` must be a JSON object.")
+    if not _storable_json(value):
+        raise InvalidInput(f"`{field}` must not contain NUL characters or unpaired surrogates.")
     size = len(json.dumps(value, separators=(",", ":")).encode())
     if size > settings.CHAT_MAX_PROPERTIES_BYTES:
         raise InvalidInput(
@@ -43,11 +45,34 @@ def clean_body(value: Any) -> str:
         raise InvalidInput("`body` must be a string.")
     if not value.strip():
         raise InvalidInput("`body` must not be empty.")
+    if not storable(value):
+        raise InvalidInput("`body` must not contain NUL characters or unpaired surrogates.")
     if len(value) > settings.CHAT_MAX_MESSAGE_BODY_CHARS:
         raise InvalidInput(
             f"`body` must be at most {settings.CHAT_MAX_MESSAGE_BODY_CHARS} characters."
         )
     return value
+
+
+def storable(text: str) -> bool:
+    """PostgreSQL stores neither NUL characters nor unpaired surrogates (text and jsonb)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable_json(value: Any) -> bool:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return all(storable(key) and _storable_json(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable_json(item) for item in value)
+    return True
 
 
 def clean_bool(value: Any, *, field: str) -> bool:

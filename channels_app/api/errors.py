@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from rest_framework import exceptions as drf
@@ -97,6 +97,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
         body = error_body(503, "ServiceUnavailableError", message)
         headers["Retry-After"] = "1"
+    elif isinstance(exc, DataError):
+        # The database refused a value of the request (a NUL character, an unpaired surrogate,
+        # a time zone offset PostgreSQL cannot hold): bad input, not an outage (found by fuzzing).
+        logger.info("value refused by the database: %s", exc)
+        status = 400
+        body = error_body(
+            400, "InvalidInputError", "The request holds a value that cannot be stored."
+        )
     elif isinstance(exc, DatabaseError):
         logger.exception("database error")
         status = 503

@@ -68,8 +68,10 @@ def world(
     account = lambda app_, name: create_account(  # noqa: E731
         application=app_, username=name, password=PASSWORD
     )
-    owner, member, third = account(application, "olivia"), account(application, "mark"), account(
-        application, "mira"
+    owner, member, third = (
+        account(application, "olivia"),
+        account(application, "mark"),
+        account(application, "mira"),
     )
     outsider = account(application, "otto")
     foreigner = account(other_application, "bert")
@@ -130,9 +132,17 @@ def world(
             actor=app, channel_id=channel.pk, user=member, role="MODERATOR"
         )
     return World(
-        application, other_application, owner, member, third, outsider, foreigner, lobby,
-        lobby_message, hidden,
-    )  # fmt: skip
+        application,
+        other_application,
+        owner,
+        member,
+        third,
+        outsider,
+        foreigner,
+        lobby,
+        lobby_message,
+        hidden,
+    )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 signed out, zero events and zero successful requests follow, and the open sockets close (or, for a
 removal, leave the channel) within one second, measured from the moment the change returns."""
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -47,7 +48,7 @@ class Socket:
     async def closes(self) -> tuple[float, list[dict[str, Any]], int | None]:
         """(seconds until the close, frames before it, close code); fails past LIMIT."""
         start = time.monotonic()
-        before = []
+        before: list[dict[str, Any]] = []
         while True:
             left = LIMIT - (time.monotonic() - start)
             assert left > 0, f"still open after {LIMIT}s: {before}"
@@ -78,10 +79,8 @@ async def open_chat() -> AsyncIterator[Callable[..., Awaitable[Socket]]]:
 
     yield make
     for communicator in opened:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the server
             await communicator.disconnect()
-        except Exception:  # noqa: S110 (already closed by the server)
-            pass
 
 
 def bearer(token: str) -> APIClient:
@@ -94,12 +93,16 @@ def user_requests(world: World, channel: Channel, user: ChatUser) -> list[tuple[
     """What the user could do before: reads and writes on the channel and their own data."""
     base = f"/v1/channels/{channel.pk}"
     return [
-        ("get", base, None), ("get", f"{base}/messages", None), ("get", f"{base}/members", None),
+        ("get", base, None),
+        ("get", f"{base}/messages", None),
+        ("get", f"{base}/members", None),
         ("post", f"{base}/messages", {"type": "TEXT", "body": "after"}),
-        ("post", f"{base}/read", {}), ("post", f"{base}/typing", {"typing": True}),
-        ("get", "/v1/me", None), ("get", f"/v1/users/{user.pk}/channels", None),
+        ("post", f"{base}/read", {}),
+        ("post", f"{base}/typing", {"typing": True}),
+        ("get", "/v1/me", None),
+        ("get", f"/v1/users/{user.pk}/channels", None),
         ("get", f"/v1/users/{user.pk}/messages?unread=true", None),
-    ]  # fmt: skip
+    ]
 
 
 def successes(client: APIClient | Client, requests: list[tuple[str, str, Any]]) -> list[str]:
@@ -156,7 +159,7 @@ async def test_a_removed_member_gets_no_event_and_no_answer(
     await db(channel_services.remove_member)(
         actor=Actor.for_application(world.application), channel_id=channel.pk, user=world.member
     )
-    notices = []
+    notices: list[dict[str, Any]] = []
     while not any(f["type"] == "channel.left" for f in notices):
         notices.append(await socket.communicator.receive_json_from(timeout=LIMIT))
     elapsed = time.monotonic() - start
@@ -201,7 +204,10 @@ def signed_in(user: ChatUser) -> tuple[Client, str]:
     client = Client()
     assert user.account is not None
     client.force_login(user.account)
-    return client, f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"  # fmt: skip
+    return (
+        client,
+        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+    )
 
 
 async def test_a_deactivated_user_is_cut_off_everywhere_within_a_second(
@@ -211,7 +217,9 @@ async def test_a_deactivated_user_is_cut_off_everywhere_within_a_second(
     first, second = await db(user_token)(world.member), await db(user_token)(world.member)
     browser, cookie = await db(signed_in)(world.member)
     sockets = [
-        await open_chat(token=first), await open_chat(token=second), await open_chat(cookie=cookie)
+        await open_chat(token=first),
+        await open_chat(token=second),
+        await open_chat(cookie=cookie),
     ]
     stomp = await stomp_session(world, first)
     requests = user_requests(world, channel, world.member)
@@ -226,8 +234,9 @@ async def test_a_deactivated_user_is_cut_off_everywhere_within_a_second(
     total = time.monotonic() - start
     print(
         "revocation: deactivation closed 3 chat sockets and 1 STOMP socket in "
-        f"{max([c[0] for c in closes] + [stomp_elapsed]) * 1000:.0f} ms (all within {total * 1000:.0f} ms)"
-    )  # fmt: skip
+        f"{max([c[0] for c in closes] + [stomp_elapsed]) * 1000:.0f} ms "
+        f"(all within {total * 1000:.0f} ms)"
+    )
     assert total < LIMIT
     for _, before, code in closes:
         assert code == 4403
@@ -283,7 +292,7 @@ async def test_signing_out_closes_the_sockets_of_that_web_session(
 ) -> None:
     channel = world.hidden.channels[0]
     browser, cookie = await db(signed_in)(world.member)
-    other_browser, other_cookie = await db(signed_in)(world.member)
+    _, other_cookie = await db(signed_in)(world.member)
     socket, other = await open_chat(cookie=cookie), await open_chat(cookie=other_cookie)
     await drain([socket, other])
 

@@ -31,37 +31,77 @@ def read_paths(world: World, viewer_id: int) -> list[str]:
     hidden, app_id = world.hidden, world.application.pk
     names = [channel.name for channel in hidden.channels if channel.name]
     channel_queries = [
-        "", "joined=true", "joined=false", "joined=True", "joined=False", "unread=true",
-        "unread=false", "unread=True", "type=PRIVATE", "type=DIRECT", "type=PUBLIC",
+        "",
+        "joined=true",
+        "joined=false",
+        "joined=True",
+        "joined=False",
+        "unread=true",
+        "unread=false",
+        "unread=True",
+        "type=PRIVATE",
+        "type=DIRECT",
+        "type=PUBLIC",
         *(f"name={quote(name)}" for name in names),
-        "members=olivia", "members=mark", "members=mira", "members=olivia&members=mark",
-        "members=mark&members=mira", "joined=true&type=PRIVATE", "unread=true&type=DIRECT",
-        f"properties={quote('{\"team\":\"red\"}')}", f"properties={quote('{\"tag\":\"' + MARKER + '\"}')}",
-        "startTime=2000-01-01T00:00:00Z", "endTime=2999-01-01T00:00:00Z", "sort=name,desc",
-        "sort=createdTime,desc&size=100", "size=1&page=1", "size=100",
-    ]  # fmt: skip
+        "members=olivia",
+        "members=mark",
+        "members=mira",
+        "members=olivia&members=mark",
+        "members=mark&members=mira",
+        "joined=true&type=PRIVATE",
+        "unread=true&type=DIRECT",
+        f"properties={quote('{"team":"red"}')}",
+        f"properties={quote('{"tag":"' + MARKER + '"}')}",
+        "startTime=2000-01-01T00:00:00Z",
+        "endTime=2999-01-01T00:00:00Z",
+        "sort=name,desc",
+        "sort=createdTime,desc&size=100",
+        "size=1&page=1",
+        "size=100",
+    ]
     paths = [f"/v1/channels?{query}" for query in channel_queries]
     for user_id in {viewer_id, world.owner.pk, world.member.pk}:
         paths += [
-            f"/v1/users/{user_id}", f"/v1/users/{user_id}/channels",
-            f"/v1/users/{user_id}/channels?size=100", f"/v1/users/{user_id}/messages",
-            f"/v1/users/{user_id}/messages?unread=true", f"/v1/users/{user_id}/messages?unread=True",
-            f"/v1/users/{user_id}/messages/unread/count", f"/v1/users/{user_id}/notifications",
-        ]  # fmt: skip
+            f"/v1/users/{user_id}",
+            f"/v1/users/{user_id}/channels",
+            f"/v1/users/{user_id}/channels?size=100",
+            f"/v1/users/{user_id}/messages",
+            f"/v1/users/{user_id}/messages?unread=true",
+            f"/v1/users/{user_id}/messages?unread=True",
+            f"/v1/users/{user_id}/messages/unread/count",
+            f"/v1/users/{user_id}/notifications",
+        ]
     paths += [
-        "/v1/me", "/v1/me/unread", "/v1/users", "/v1/users?size=100", "/v1/users?name=olivia",
-        "/v1/messages", f"/v1/messages?query={SEARCH}", "/v1/messages?username=olivia",
-        "/v1/chat-sessions", "/v1/application", "/v1/application/settings",
-        f"/v1/channels/{world.lobby.pk}/messages", f"/v1/channels/{world.lobby.pk}/members",
-    ]  # fmt: skip
+        "/v1/me",
+        "/v1/me/unread",
+        "/v1/users",
+        "/v1/users?size=100",
+        "/v1/users?name=olivia",
+        "/v1/messages",
+        f"/v1/messages?query={SEARCH}",
+        "/v1/messages?username=olivia",
+        "/v1/chat-sessions",
+        "/v1/application",
+        "/v1/application/settings",
+        f"/v1/channels/{world.lobby.pk}/messages",
+        f"/v1/channels/{world.lobby.pk}/members",
+    ]
     for channel in hidden.channels:
         base = f"/v1/channels/{channel.pk}"
         paths += [
-            base, f"{base}/members", f"{base}/memberships", f"{base}/participants",
-            f"{base}/moderators", f"{base}/invites", f"{base}/messages",
-            f"{base}/messages?query={SEARCH}", f"{base}/messages?after=0", f"{base}/unread",
-            f"{base}/reported-messages", f"/v1/applications/{app_id}/channels/{channel.pk}",
-        ]  # fmt: skip
+            base,
+            f"{base}/members",
+            f"{base}/memberships",
+            f"{base}/participants",
+            f"{base}/moderators",
+            f"{base}/invites",
+            f"{base}/messages",
+            f"{base}/messages?query={SEARCH}",
+            f"{base}/messages?after=0",
+            f"{base}/unread",
+            f"{base}/reported-messages",
+            f"/v1/applications/{app_id}/channels/{channel.pk}",
+        ]
     for message in hidden.messages:
         paths += [f"/v1/messages/{message.pk}", f"/v1/messages/{message.pk}/read-receipts"]
     for thread in hidden.threads:
@@ -94,9 +134,7 @@ def viewers(world: World) -> dict[str, tuple[APIClient, int]]:
     }
 
 
-@pytest.mark.parametrize(
-    "viewer", ["non-member", "other application", "other application's user"]
-)
+@pytest.mark.parametrize("viewer", ["non-member", "other application", "other application's user"])
 def test_no_rest_read_path_shows_a_hidden_channel_or_message(world: World, viewer: str) -> None:
     client, viewer_id = viewers(world)[viewer]
     paths = read_paths(world, viewer_id)
@@ -156,10 +194,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "users/<str:id>"): {"displayName": "taken over"},
     ("post", "messages/<str:id>/reports"): {"reason": "spam"},
     ("post", "users/<str:id>/display-picture"): {
-        "url": "https://example.com/a.png", "name": "a.png", "contentType": "image/png", "size": 1,
+        "url": "https://example.com/a.png",
+        "name": "a.png",
+        "contentType": "image/png",
+        "size": 1,
     },
     ("put", "users/<str:id>/secrets/<str:name>"): {"secret": {"k": "v"}},
-}  # fmt: skip
+}
 
 
 def target_ids(world: World, route: str) -> dict[str, int]:
@@ -258,8 +299,12 @@ def test_a_non_member_reads_hidden_ids_like_missing_ones(world: World) -> None:
             f"channel #{index}: {line}"
             for line in compare_like_missing(world, client, world.third.name, ids)
         ]
-    print(f"visibility: {len(world.hidden.channels)} of {len(world.hidden.channels)} hidden ids "
-          f"read like missing ids" if not differences else "")  # fmt: skip
+    print(
+        f"visibility: {len(world.hidden.channels)} of {len(world.hidden.channels)} hidden ids "
+        f"read like missing ids"
+        if not differences
+        else ""
+    )
     assert differences == []
 
 
@@ -269,8 +314,8 @@ def test_a_non_member_reads_hidden_ids_like_missing_ones(world: World) -> None:
 def test_an_operator_of_another_application_sees_none_of_it_in_the_admin(world: World) -> None:
     from django.contrib.auth import get_user_model
 
-    from channels_app.services import moderation as moderation_services
     from channels_app.actors import Actor
+    from channels_app.services import moderation as moderation_services
 
     root = get_user_model().objects.create_user(
         username="root", password="x", is_staff=True, is_superuser=True
@@ -286,26 +331,40 @@ def test_an_operator_of_another_application_sees_none_of_it_in_the_admin(world: 
     for model in admin.site._registry:
         meta = model._meta
         changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
-        for query in ("", f"?q={SEARCH}", f"?application__id__exact={world.application.pk}",
-                      "?q=olivia"):  # fmt: skip
+        for query in (
+            "",
+            f"?q={SEARCH}",
+            f"?application__id__exact={world.application.pk}",
+            "?q=olivia",
+        ):
             response = client.get(changelist + query)
             pages += 1
             assert response.status_code in (200, 302, 403), (changelist, response.status_code)
             found += leaks(changelist + query, response.content.decode(), world.hidden)
     differences = []
-    for model, rows in ((type(world.lobby), world.hidden.channels), (Message, world.hidden.messages)):
-        meta = model._meta
+    for model, rows in (
+        (type(world.lobby), world.hidden.channels),
+        (Message, world.hidden.messages),
+    ):
+        meta = model._meta  # type: ignore[assignment]
         for row in rows:
             for view in ("change", "delete", "history"):
                 url = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=[row.pk])
-                missing = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=[MISSING])
+                missing = reverse(
+                    f"admin:{meta.app_label}_{meta.model_name}_{view}", args=[MISSING]
+                )
                 theirs, none = client.get(url), client.get(missing)
                 pages += 2
                 found += leaks(url, theirs.content.decode(), world.hidden)
-                if (theirs.status_code, theirs.get("Location")) != (none.status_code, none.get("Location")):
+                if (theirs.status_code, theirs.get("Location")) != (
+                    none.status_code,
+                    none.get("Location"),
+                ):
                     differences.append(f"{url}: {theirs.status_code} vs {none.status_code}")
-    print(f"visibility admin: {pages} pages, {len(world.hidden.channels)} of "
-          f"{len(world.hidden.channels)} hidden")  # fmt: skip
+    print(
+        f"visibility admin: {pages} pages, {len(world.hidden.channels)} of "
+        f"{len(world.hidden.channels)} hidden"
+    )
     assert found == [], found[:5]
     assert differences == []
 
@@ -325,12 +384,17 @@ def test_the_web_pages_show_a_non_member_none_of_it(world: World, who: str) -> N
         found += leaks(path, response.content.decode(), world.hidden)
     missing = [client.get(f"/channels/{MISSING}"), client.get(f"/channels/{MISSING}/history")]
     for channel in world.hidden.channels:
-        pages = [client.get(f"/channels/{channel.pk}"), client.get(f"/channels/{channel.pk}/history")]
+        pages = [
+            client.get(f"/channels/{channel.pk}"),
+            client.get(f"/channels/{channel.pk}/history"),
+        ]
         for page, none in zip(pages, missing, strict=True):
             assert page.status_code == none.status_code
             found += leaks(f"/channels/{channel.pk}", page.content.decode(), world.hidden)
         for action in ("messages", "join", "leave", "members", "delete"):
-            response = client.post(f"/channels/{channel.pk}/{action}", {"body": "x", "username": "otto"})
+            response = client.post(
+                f"/channels/{channel.pk}/{action}", {"body": "x", "username": "otto"}
+            )
             assert response.status_code in (302, 403, 404, 405), (action, response.status_code)
             follow = client.get(response.get("Location") or "/")
             found += leaks(action, follow.content.decode(), world.hidden)
@@ -340,8 +404,7 @@ def test_the_web_pages_show_a_non_member_none_of_it(world: World, who: str) -> N
 
 def test_markers_are_absent_from_the_public_data(world: World) -> None:
     """The leak detector has no false positives: the public rows carry no marker."""
-    assert MARKER not in world.lobby.name and MARKER not in world.lobby_message.body
-
+    assert MARKER not in (world.lobby.name or "") and MARKER not in world.lobby_message.body
 
 
 # --- websocket events -----------------------------------------------------------------------------
@@ -367,9 +430,11 @@ def hidden_activity(world: World) -> None:
         read_services.read_channel(actor=Actor.for_user(other), channel_id=channel.pk)
         channel_services.send_typing(actor=Actor.for_user(sender), channel_id=channel.pk)
         channel_services.send_channel_event(
-            actor=Actor.for_user(sender), channel_id=channel.pk, type="poke",
+            actor=Actor.for_user(sender),
+            channel_id=channel.pk,
+            type="poke",
             properties={"tag": MARKER},
-        )  # fmt: skip
+        )
         channel_services.update_channel(
             actor=app, channel_id=channel.pk, patch={"properties": {"note": MARKER}}
         )
@@ -401,6 +466,7 @@ async def test_no_websocket_frame_of_a_hidden_channel_reaches_a_non_member(world
         started = await communicator.receive_json_from(timeout=5)
         assert not set(started["channels"]) & world.hidden.channel_ids
         sockets[who] = communicator
+
     async def reply(communicator: Any) -> dict[str, Any]:
         """The next answer, skipping live events (the lobby's presence)."""
         while True:

@@ -1,0 +1,141 @@
+"""drf-spectacular postprocessing: describe what the API answers on the wire (found by fuzzing
+the schema with schemathesis, tests/security/test_schemathesis.py).
+
+- Path ids are int64 (the contract, section 1), except the secrets' `{name}`.
+- Every operation documents the ApiError answers of the contract (400, 401, 403, 404) and the
+  ones this server adds (405 is left to the `Allow` header; 409 conflicts, 413 too large,
+  415 media type, 429 rate limits, 503 database unavailable).
+- Every success is 200 (the contract has no 201 or 204): DELETE answers 200 with a body.
+- HAL pages are one object, not an array of pages (drf-spectacular wraps `list` actions).
+- A user reference in a request is a oneOf `{"id": int64}` | `{"username": string}` (section 3.2):
+  exactly one key, which the server requires.
+- Request bodies say what the server accepts: no `_links`; merge-patch fields may be `null`
+  (RFC 7386: ignored, or for `properties` cleared), as may any optional field; `webhookUrl`
+  is empty or http(s), at most 200 characters.
+- Strings in requests hold no NUL character (PostgreSQL stores none: 400).
+- An empty date-time query parameter (`?startTime=`) counts as absent, as the filters read it.
+"""
+
+from typing import Any
+
+ID_PARAMETERS = {"id", "user_id", "app_id"}
+ERROR_STATUSES = {
+    "400": "Invalid input (ApiError).",
+    "401": "Missing, invalid, expired or revoked credentials (ApiError with error_description).",
+    "403": "The credentials may not do this (ApiError).",
+    "404": "Not found, or not visible to these credentials (ApiError).",
+    "409": "Conflicts with existing data (ApiError).",
+    "413": "The request body is too large (ApiError).",
+    "415": "Unsupported request media type (ApiError).",
+    "429": "Rate limited (ApiError, Retry-After).",
+    "503": "The database is unavailable; retry (ApiError, Retry-After).",
+}
+API_ERROR = {
+    "type": "object",
+    "description": "The error shape of every failure (contract section 3.9).",
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "timestamp": {"type": "string"},
+        "explanation": {"type": "string"},
+        "properties": {"type": "object", "additionalProperties": {}},
+        "error_description": {"type": "string", "description": "401 only."},
+    },
+    "required": ["error", "message", "timestamp"],
+}
+USER_REFERENCE = {
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "ChatUserIdReference",
+            "properties": {"id": {"type": "integer", "format": "int64"}},
+            "required": ["id"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "title": "ChatUserUsernameReference",
+            "properties": {"username": {"type": "string", "minLength": 1}},
+            "required": ["username"],
+            "additionalProperties": False,
+        },
+    ]
+}
+NO_NUL = "^[^\\u0000]*$"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["ApiError"] = API_ERROR
+    if "UserReferenceRequest" in components:
+        components["UserReferenceRequest"] = USER_REFERENCE
+    for name, component in components.items():
+        fields = component.get("properties", {})
+        if not name.endswith("Request"):
+            continue
+        fields.pop("_links", None)
+        required = set(component.get("required", []))
+        for field_name, field in fields.items():
+            if field_name not in required:
+                field["nullable"] = True  # an optional field sent as `null` counts as absent
+            if name.endswith("PatchRequest"):
+                field.pop("minLength", None)
+    settings = components.get("ApplicationSettingsRequest", {}).get("properties", {})
+    if "webhookUrl" in settings:
+        settings["webhookUrl"].update(
+            {"pattern": "^(https?://.*)?$", "maxLength": 200, "nullable": True}
+        )
+    for name, component in components.items():
+        if name.endswith("Request"):
+            _no_nul(component)
+    error_ref = {"$ref": "#/components/schemas/ApiError"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter.get("name") in ID_PARAMETERS:
+                    parameter["schema"] = {"type": "integer", "format": "int64"}
+                schema = parameter.get("schema", {})
+                _no_nul(schema)
+                if parameter.get("required") and schema.get("type") == "string":
+                    schema["minLength"] = 1  # an empty required parameter counts as missing
+                if parameter.get("in") == "query" and schema.get("format") == "date-time":
+                    parameter["schema"] = {
+                        "anyOf": [{"type": "string", "format": "date-time"}, {"enum": [""]}]
+                    }
+            responses = operation.setdefault("responses", {})
+            for code in ("201", "204"):
+                if code in responses and "200" not in responses:
+                    responses["200"] = responses.pop(code)
+                    responses["200"]["description"] = ""
+            success = responses.get("200", {})
+            for media in success.get("content", {}).values():
+                schema = media.get("schema", {})
+                ref = schema.get("items", {}).get("$ref", "")
+                if schema.get("type") == "array" and ref.rsplit("/", 1)[-1].startswith(
+                    ("PagedModel", "CursorPagedModel")
+                ):
+                    media["schema"] = {"$ref": ref}
+            for code, description in ERROR_STATUSES.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": error_ref}},
+                    },
+                )
+    return result
+
+
+def _no_nul(schema: Any) -> None:
+    """Free strings of a request schema: no NUL character."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
+            schema["pattern"] = NO_NUL
+        for value in schema.values():
+            _no_nul(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _no_nul(value)
