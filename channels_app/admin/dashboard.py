@@ -89,14 +89,17 @@ class ApplicationStats:
         return bars
 
     @property
-    def chart_labels(self) -> list[tuple[float, str]]:
-        """A date under every 5th bar."""
+    def chart_labels(self) -> list[tuple[float, str, str]]:
+        """A date under every 5th bar and under today, as (x, text, text-anchor)."""
         slot = CHART_WIDTH / max(len(self.days), 1)
-        return [
-            (round(index * slot + slot / 2, 1), day.strftime("%b %d"))
-            for index, (day, _) in enumerate(self.days)
-            if index % 5 == 4 or (index == len(self.days) - 1 and index % 5 > 1)
-        ]
+        last = len(self.days) - 1
+        labels = []
+        for index, (day, _) in enumerate(self.days):
+            if index == last:
+                labels.append((float(CHART_WIDTH), "today", "end"))
+            elif index % 5 == 4 and last - index >= 3:
+                labels.append((round(index * slot + slot / 2, 1), day.strftime("%b %d"), "middle"))
+        return labels
 
 
 def _grouped(rows: Iterable[Mapping[str, Any]], key: str = "application_id") -> dict[int, int]:

@@ -45,13 +45,13 @@ class ReportStatusFilter(admin.SimpleListFilter):
 class MessageReportAdmin(TenantAdmin):
     list_display = (
         "id",
-        "status",
-        "channel",
-        "message_author",
         "reported_message",
+        "message_author",
         "reason",
         "reporter",
+        "channel",
         "created_time",
+        "status",
     )
     list_display_links = ("id",)
     list_select_related = ("channel", "message_author", "reporter")

@@ -96,7 +96,7 @@ class ReasonActionForm(helpers.ActionForm):
         max_length=1000,
         label="Reason",
         widget=forms.TextInput(
-            attrs={"placeholder": "optional, kept in the audit log", "size": 36}
+            attrs={"placeholder": "optional, kept in the audit log", "size": 28}
         ),
     )
 
