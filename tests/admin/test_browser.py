@@ -26,7 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, expect, sync_playwright
 from websockets.sync.client import connect as ws_connect
 
 from channels_app.actors import Actor
@@ -43,8 +43,14 @@ ROOT = Path(settings.BASE_DIR)
 ARTIFACTS = ROOT / "artifacts"
 PASSWORD = "operator-browser-password"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -59,8 +65,10 @@ def test_database_url() -> str:
     user = quote(data.get("USER") or "", safe="")
     password = quote(data.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    return (f"postgres://{credentials}{data.get('HOST') or '127.0.0.1'}:"
-            f"{data.get('PORT') or '5432'}/{data['NAME']}")
+    return (
+        f"postgres://{credentials}{data.get('HOST') or '127.0.0.1'}:"
+        f"{data.get('PORT') or '5432'}/{data['NAME']}"
+    )
 
 
 test_database_url.__test__ = False  # type: ignore[attr-defined]
@@ -79,9 +87,23 @@ def chat_server(tmp_path: Path) -> Iterator[int]:
     }
     log = (tmp_path / "uvicorn.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "chatkitty_site.asgi:application", "--host",
-         "127.0.0.1", "--port", str(port), "--ws", "websockets", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "chatkitty_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -156,14 +178,16 @@ def test_operator_deletes_a_reported_message_and_members_see_it_live(
     rude = message_services.send_message(
         actor=Actor.for_user(john), channel_id=channel.pk, body="buy cheap pills at spam.example"
     )
-    report = moderation.report_message(actor=Actor.for_user(jane), message_id=rude.pk,
-                                       reason="spam")
+    report = moderation.report_message(
+        actor=Actor.for_user(jane), message_id=rude.pk, reason="spam"
+    )
     operator = get_user_model().objects.create_user(
         username="moderator", password=PASSWORD, is_staff=True
     )
     root = get_user_model().objects.create_superuser(username="root", password=PASSWORD)
-    moderation.set_operators(actor=Actor.for_operator(application, root),
-                             operator_ids=[operator.pk])
+    moderation.set_operators(
+        actor=Actor.for_operator(application, root), operator_ids=[operator.pk]
+    )
     token, _ = user_services.mint_access_token(actor=app_actor, user_id=jane.pk)
 
     with (
@@ -176,7 +200,12 @@ def test_operator_deletes_a_reported_message_and_members_see_it_live(
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
         page = context.new_page()
         errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                errors.append(message.text)
+
+        page.on("console", on_console)
         page.goto(f"{live_server.url}/admin/login/?next=/admin/")
         page.fill("#id_username", "moderator")
         page.fill("#id_password", PASSWORD)
