@@ -244,6 +244,8 @@ class Command(BaseCommand):
         if existing is not None and options["reset"]:
             self.stderr.write(f"Deleting application {existing.pk} ({name!r}) and its rows...")
             self.delete_application(existing)
+            self.stderr.write(f"Deleted in {time.monotonic() - started:.1f}s.")
+            started = time.monotonic()
             existing = None
         if existing is not None:
             self.stderr.write(
