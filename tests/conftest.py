@@ -1,6 +1,7 @@
 """Shared fixtures: applications, users, authenticated API clients and captured events."""
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -134,7 +135,7 @@ def captured_events() -> Iterator[events.EventCapture]:
 @pytest.fixture
 def published(
     captured_events: events.EventCapture, django_capture_on_commit_callbacks: Any
-) -> Callable[..., events.EventCapture]:
+) -> Callable[[], AbstractContextManager[events.EventCapture]]:
     """`with published() as capture:` runs the on-commit callbacks of the block and yields the
     events they published."""
     from contextlib import contextmanager

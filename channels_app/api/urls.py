@@ -83,6 +83,7 @@ urlpatterns = [
         "messages/<str:id>", M({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
     ),
     path("messages/<str:id>/read-receipts", M({"get": "read_receipts"})),
+    path("messages/<str:id>/thread", M({"post": "reply_thread"})),
     # reports (moderation)
     path("messages/<str:id>/reports", ReportViewSet.as_view({"post": "create"})),
     path(

@@ -210,6 +210,25 @@ def _clean_file(file: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
+def open_reply_thread(*, actor: Actor, message_id: Any) -> Thread:
+    """The MESSAGE thread holding replies to a message, created on first use. Replies are sent
+    with `send_thread_message`; a user must be able to send in the channel."""
+    message = access_message(actor, message_id)
+    if message.nested_level > 0:
+        raise InvalidInput("Replies to a reply are not supported; reply to the parent message.")
+    if (
+        actor.user is not None
+        and not Membership.objects.filter(channel_id=message.channel_id, user=actor.user).exists()
+    ):
+        raise PermissionDenied("Only members of this channel may reply.")
+    thread, _ = Thread.objects.get_or_create(
+        parent_message=message,
+        defaults={"channel_id": message.channel_id, "type": Thread.Type.MESSAGE},
+    )
+    return thread
+
+
+@transaction.atomic
 def update_message(*, actor: Actor, message_id: Any, patch: Any) -> Message:
     """Edit `body` and merge-patch `properties`. Users may edit only what they sent."""
     if patch is None:
@@ -253,15 +272,18 @@ def delete_message(*, actor: Actor, message_id: Any, reason: str = "") -> Thread
     message = access_message(actor, message_id)
     channel = access_channel(actor, message.channel_id, lock=True)
     if actor.user is not None and message.user_id != actor.user.pk:
-        is_moderator = channel.creator_id == actor.user.pk or Membership.objects.filter(
-            channel=channel, user=actor.user, role=Membership.Role.MODERATOR
-        ).exists()
+        is_moderator = (
+            channel.creator_id == actor.user.pk
+            or Membership.objects.filter(
+                channel=channel, user=actor.user, role=Membership.Role.MODERATOR
+            ).exists()
+        )
         if not is_moderator:
             raise PermissionDenied("Only the sender or a channel moderator may delete a message.")
     thread = message.thread
     if thread is None:
         thread, _ = Thread.objects.get_or_create(channel=channel, type=Thread.Type.MAIN)
-    else:
+    elif thread.parent_message_id is not None:
         Message.objects.filter(pk=thread.parent_message_id, replies_count__gt=0).update(
             replies_count=F("replies_count") - 1
         )
@@ -272,8 +294,12 @@ def delete_message(*, actor: Actor, message_id: Any, reason: str = "") -> Thread
         Channel.objects.filter(pk=channel.pk).update(last_message=previous)
     if actor.operator is not None or (actor.user is not None and message.user_id != actor.user.pk):
         record_moderation(
-            actor=actor, action="delete_message", target_type="Message", target_ids=[message_pk],
-            reason=reason, details={"channelId": channel.pk, "body": message.body[:500]},
+            actor=actor,
+            action="delete_message",
+            target_type="Message",
+            target_ids=[message_pk],
+            reason=reason,
+            details={"channelId": channel.pk, "body": message.body[:500]},
         )
     events.publish_on_commit(
         events.MessageDeleted(

@@ -100,7 +100,9 @@ def test_persistence_off_fans_out_without_storing(
     assert event.message["persistent"] is False
 
 
-def test_replies_go_to_the_parent_thread(general: Channel, jane: ChatUser, app_actor: Actor) -> None:
+def test_replies_go_to_the_parent_thread(
+    general: Channel, jane: ChatUser, app_actor: Actor
+) -> None:
     parent = message_services.send_message(
         actor=Actor.for_user(jane), channel_id=general.pk, body="parent"
     )
@@ -144,9 +146,7 @@ def test_another_applications_message_reads_as_missing(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_senders_get_gap_free_sequences(
-    application: Any, make_user: Any
-) -> None:
+def test_concurrent_senders_get_gap_free_sequences(application: Any, make_user: Any) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite serializes writers anyway)")
     actor = Actor.for_application(application)
@@ -174,6 +174,28 @@ def test_concurrent_senders_get_gap_free_sequences(
         thread.join()
     assert errors == []
     sequences = list(
-        Message.objects.filter(channel=channel).order_by("sequence").values_list("sequence", flat=True)
+        Message.objects.filter(channel=channel)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
     )
     assert sequences == list(range(1, 101))
+
+
+def test_a_reply_thread_is_opened_once_and_replies_count(
+    general: Channel, jane: ChatUser, john: ChatUser, alex: ChatUser
+) -> None:
+    parent = message_services.send_message(
+        actor=Actor.for_user(jane), channel_id=general.pk, body="question"
+    )
+    thread = message_services.open_reply_thread(actor=Actor.for_user(john), message_id=parent.pk)
+    again = message_services.open_reply_thread(actor=Actor.for_user(jane), message_id=parent.pk)
+    assert thread.pk == again.pk and thread.type == Thread.Type.MESSAGE
+    with pytest.raises(PermissionDenied):
+        message_services.open_reply_thread(actor=Actor.for_user(alex), message_id=parent.pk)
+    reply = message_services.send_thread_message(
+        actor=Actor.for_user(john), thread_id=thread.pk, body="answer"
+    )
+    with pytest.raises(InvalidInput):
+        message_services.open_reply_thread(actor=Actor.for_user(jane), message_id=reply.pk)
+    parent.refresh_from_db()
+    assert parent.replies_count == 1

@@ -53,6 +53,17 @@ class MessageViewSet(ApiViewSet):
         )
         return self.render(s.MessageResourceSerializer, message)
 
+    @extend_schema(
+        operation_id="open_message_reply_thread",
+        request=None,
+        responses=s.ReplyThreadResourceSerializer,
+        description="The thread of replies to this message (created on first use); send replies "
+        "with POST /v1/threads/{id}/messages and list them with GET /v1/threads/{id}/messages.",
+    )
+    def reply_thread(self, request: Request, id: str) -> Response:
+        thread = message_services.open_reply_thread(actor=self.actor, message_id=id)
+        return self.render(s.ReplyThreadResourceSerializer, thread)
+
     @extend_schema(operation_id="delete_message", responses=s.ReplyThreadResourceSerializer)
     def destroy(self, request: Request, id: str) -> Response:
         thread = message_services.delete_message(actor=self.actor, message_id=id)
