@@ -13,6 +13,7 @@ the schema with schemathesis, tests/security/test_schemathesis.py).
   (RFC 7386: ignored, or for `properties` cleared), as may any optional field; `webhookUrl`
   is empty or http(s), at most 200 characters.
 - Strings in requests hold no NUL character (PostgreSQL stores none: 400).
+- `sort` lists the values the sorted lists accept.
 - An empty date-time query parameter (`?startTime=`) counts as absent, as the filters read it.
 """
 
@@ -79,9 +80,11 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         for field_name, field in fields.items():
             if field_name not in required:
                 field["nullable"] = True  # an optional field sent as `null` counts as absent
-            if name.endswith("PatchRequest"):
-                field.pop("minLength", None)
+            if name == "PresencePatchRequest":
+                field.pop("minLength", None)  # an empty status is a status
     settings = components.get("ApplicationSettingsRequest", {}).get("properties", {})
+    for field in settings.values():
+        field["nullable"] = True  # PUT reads `null` as "leave unchanged"
     if "webhookUrl" in settings:
         settings["webhookUrl"].update(
             {"pattern": "^(https?://.*)?$", "maxLength": 200, "nullable": True}
@@ -90,7 +93,8 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if name.endswith("Request"):
             _no_nul(component)
     error_ref = {"$ref": "#/components/schemas/ApiError"}
-    for path_item in result.get("paths", {}).values():
+    sorts = _sorts()
+    for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             if method not in HTTP_METHODS:
                 continue
@@ -99,6 +103,8 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                     parameter["schema"] = {"type": "integer", "format": "int64"}
                 schema = parameter.get("schema", {})
                 _no_nul(schema)
+                if parameter.get("name") == "sort" and path in sorts:
+                    schema["items"] = {"type": "string", "enum": sorts[path]}
                 if parameter.get("required") and schema.get("type") == "string":
                     schema["minLength"] = 1  # an empty required parameter counts as missing
                 if parameter.get("in") == "query" and schema.get("format") == "date-time":
@@ -139,3 +145,14 @@ def _no_nul(schema: Any) -> None:
     elif isinstance(schema, list):
         for value in schema:
             _no_nul(value)
+
+
+def _sorts() -> dict[str, list[str]]:
+    """`sort` values of the lists that sort: `property`, `property,asc`, `property,desc`."""
+    from .views.channels import CHANNEL_SORTS
+    from .views.users import USER_SORTS
+
+    def values(allowed: dict[str, str]) -> list[str]:
+        return [value for name in allowed for value in (name, f"{name},asc", f"{name},desc")]
+
+    return {"/v1/channels": values(CHANNEL_SORTS), "/v1/users": values(USER_SORTS)}
