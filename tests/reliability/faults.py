@@ -464,7 +464,8 @@ def _seed(users: int, channels: int) -> dict[str, Any]:
     from channels_app.services import users as user_services
 
     suffix = uuid.uuid4().hex[:8]
-    application, _ = applications.create_application(name=f"fault {suffix}")
+    application, client_secret = applications.create_application(name=f"fault {suffix}")
+    assert application.oauth_client is not None
     actor = Actor.for_application(application)
     people = [
         user_services.create_user(actor=actor, name=f"u{index}-{suffix}") for index in range(users)
@@ -490,6 +491,8 @@ def _seed(users: int, channels: int) -> dict[str, Any]:
     return {
         "applicationId": application.pk,
         "appToken": app_token,
+        "clientId": application.oauth_client.client_id,
+        "clientSecret": client_secret,
         "users": [
             {"id": user.pk, "token": token, "channelId": created[position % channels]["id"]}
             for position, (user, token) in enumerate(zip(people, tokens, strict=True))

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from .chat_load import ChatClient, Figures, figures, recovery_seconds
 from .faults import Server, Stack
@@ -41,6 +41,7 @@ OUTAGE_SECONDS = 3.0
 class Load:
     channel_id: int
     app_token: str
+    client_credentials: tuple[str, str]
     clients: list[ChatClient]
     senders: list[ChatClient]
     stop_sending: asyncio.Event = field(default_factory=asyncio.Event)
@@ -72,7 +73,13 @@ async def start_load(stack: Stack, servers: list[Server]) -> Load:
         urls = [server.ws_url for server in servers[index:] + servers[:index]]
         role = "sender" if position < len(servers) else f"observer{position}"
         clients.append(ChatClient(f"s{index}-{role}", user["token"], urls, [channel_id]))
-    load = Load(channel_id, seeded["appToken"], clients, clients[: len(servers)])
+    load = Load(
+        channel_id,
+        seeded["appToken"],
+        (seeded["clientId"], seeded["clientSecret"]),
+        clients,
+        clients[: len(servers)],
+    )
     for client in clients:
         client.start()
     await asyncio.wait_for(asyncio.gather(*(client.ready.wait() for client in clients)), timeout=30)
@@ -148,13 +155,7 @@ async def test_redis_restart_loses_nothing(stack: Stack, two_servers: list[Serve
         await asyncio.sleep(LOAD_BEFORE_FAULT)
         await asyncio.to_thread(stack.redis.stop)
         down_at = time.monotonic()
-        probes = await probe_api(
-            two_servers[1],
-            load.senders[1].token,
-            load.app_token,
-            load.channel_id,
-            until=down_at + OUTAGE_SECONDS,
-        )
+        probes = await probe_api(two_servers[1], load, until=down_at + OUTAGE_SECONDS)
         await asyncio.to_thread(stack.redis.start)
         restored_at = time.monotonic()
         await wait_recovered(load, restored_at)
@@ -179,37 +180,50 @@ class Probe:
     path: str
     status: int
     body: Any
+    seconds: float
 
 
-def summary(probes: list[Probe]) -> dict[str, int]:
-    return dict(Counter(f"{probe.method} {probe.path} {probe.status}" for probe in probes))
+def summary(probes: list[Probe]) -> str:
+    counts = Counter(f"{probe.method} {probe.path} {probe.status}" for probe in probes)
+    slowest = max((probe.seconds for probe in probes), default=0)
+    return f"{dict(counts)}, slowest answer {slowest:.2f} s"
 
 
-async def probe_api(
-    server: Server, token: str, app_token: str, channel_id: int, until: float
-) -> list[Probe]:
-    """REST calls while the database is down: reads, a write, user and application tokens
-    (authentication itself needs the database)."""
-    user = {"Authorization": f"Bearer {token}"}
-    app = {"Authorization": f"Bearer {app_token}"}
-    calls: list[tuple[str, str, dict[str, str], Any]] = [
-        ("GET", "/v1/me", user, None),
-        ("GET", f"/v1/channels/{channel_id}/messages", user, None),
-        ("POST", f"/v1/channels/{channel_id}/messages", user, {"body": "rest-during-outage"}),
-        ("GET", "/v1/users", app, None),
-        ("POST", f"/v1/channels/{channel_id}/messages", app, {"body": "rest-during-outage"}),
+async def probe_api(server: Server, load: Load, until: float) -> list[Probe]:
+    """Platform API calls during an outage: reads and writes with a user token and the
+    application's token, and the OAuth token endpoint (authenticating needs the database)."""
+    user = {"Authorization": f"Bearer {load.senders[-1].token}"}
+    app = {"Authorization": f"Bearer {load.app_token}"}
+    messages = f"/v1/channels/{load.channel_id}/messages"
+    outage_body = {"body": "rest-during-outage"}
+    calls: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("GET", "/v1/me", "user", {"headers": user}),
+        ("GET", messages, "user", {"headers": user}),
+        ("POST", messages, "user", {"headers": user, "json": outage_body}),
+        ("GET", "/v1/users", "app", {"headers": app}),
+        ("POST", messages, "app", {"headers": app, "json": outage_body}),
+        (
+            "POST",
+            "/oauth/token",
+            "client credentials",
+            {"auth": load.client_credentials, "data": {"grant_type": "client_credentials"}},
+        ),
     ]
-    probes = []
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
-        while time.monotonic() < until:
-            for method, path, headers, body in calls:
-                response = await http.request(method, path, headers=headers, json=body)
-                try:
-                    payload: Any = response.json()
-                except ValueError:
-                    payload = response.text[:200]
-                who = "app" if headers is app else "user"
-                probes.append(Probe(method, f"{path} as {who}", response.status_code, payload))
+    probes: list[Probe] = []
+
+    async def call(http: httpx.AsyncClient, method: str, path: str, who: str, options: Any) -> None:
+        started = time.monotonic()
+        response = await http.request(method, path, **options)
+        seconds = time.monotonic() - started
+        try:
+            payload: Any = response.json()
+        except ValueError:
+            payload = response.text[:200]
+        probes.append(Probe(method, f"{path} as {who}", response.status_code, payload, seconds))
+
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        while time.monotonic() < until:  # one round of concurrent calls at a time
+            await asyncio.gather(*(call(http, *spec) for spec in calls))
             await asyncio.sleep(0.2)
     return probes
 
@@ -218,7 +232,7 @@ async def connect_during_outage(server: Server, token: str) -> str:
     """What a new chat session gets while the database is down."""
     try:
         async with connect(
-            server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=10
+            server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=30
         ) as connection:
             frames = []
             with contextlib.suppress(ConnectionClosed):
@@ -228,6 +242,8 @@ async def connect_during_outage(server: Server, token: str) -> str:
             return f"close {code}: {frames}"
     except InvalidStatus as refused:
         return f"HTTP {refused.response.status_code}"
+    except (InvalidHandshake, TimeoutError) as error:
+        return f"no handshake: {error!r}"
 
 
 async def test_postgres_restart_answers_503_and_loses_nothing(
@@ -239,14 +255,12 @@ async def test_postgres_restart_answers_503_and_loses_nothing(
         await asyncio.to_thread(stack.postgres.stop, "fast")
         down_at = time.monotonic()
         errors_before = sum(len(client.errors) for client in load.senders)
-        probes = await probe_api(
-            two_servers[1],
-            load.senders[1].token,
-            load.app_token,
-            load.channel_id,
-            until=down_at + OUTAGE_SECONDS,
-        )
+        probes = await probe_api(two_servers[1], load, until=down_at + OUTAGE_SECONDS)
+        print(f"\n[PostgreSQL restart] API while down: {summary(probes)}")
+        started = time.monotonic()
         new_session = await connect_during_outage(two_servers[0], load.clients[-1].token)
+        took = time.monotonic() - started
+        print(f"[PostgreSQL restart] new chat session while down ({took:.2f} s): {new_session}")
         send_errors = [
             error
             for client in load.senders
@@ -261,15 +275,14 @@ async def test_postgres_restart_answers_503_and_loses_nothing(
         await wait_recovered(load, restored_at)
         result = await finish(stack, load, "PostgreSQL restart", restored_at)
 
-        print(f"[PostgreSQL restart] API while down: {summary(probes)}")
         print(
             f"[PostgreSQL restart] websocket send errors while down: "
             f"{dict(Counter(error['error'] for error in send_errors))}"
         )
-        print(f"[PostgreSQL restart] new chat session while down: {new_session}")
         assert probes, "the API was probed while the database was down"
         for probe in probes:
             assert probe.status == 503, probe
+            assert probe.seconds < 10, f"answer before clients' timeouts: {probe}"
             assert probe.body["error"] == "ServiceUnavailableError", probe
             assert probe.body["message"] and probe.body["timestamp"], probe
         assert send_errors, "sends while the database is down get error frames"
