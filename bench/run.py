@@ -8,8 +8,9 @@ The floor (`bench/floor.py`, a bare `ListAPIView`) is served the same way and me
 run, right after `GET /v1/channels`, so both see the same machine.
 
 Results: a table on stdout, a Markdown table for the README and JSON under `bench/results/`.
-Then the websocket fan-out (`bench/ws_fanout.py`) and admin (`bench/admin_bench.py`) benchmarks run
-as subprocesses when present.
+Then the websocket fan-out (`bench/ws_fanout.py`, `bench/stomp_fanout.py`) and admin
+(`bench/admin_bench.py`) benchmarks run as subprocesses when present, each with its own options
+(`--ws-args`, `--stomp-args`, `--admin-args`).
 
 Usage: DATABASE_URL=postgres://... python bench/run.py [--duration 10] [--only list,late,...]
 """
@@ -69,6 +70,7 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     first_error: str = ""
+    server_cpu_s: float | None = None
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -81,6 +83,11 @@ class Run:
             "p99_ms": round(percentile(lat, 99) * 1000, 2),
             "max_ms": round(lat[-1] * 1000, 2) if lat else 0.0,
             **({"first_error": self.first_error} if self.first_error else {}),
+            **(
+                {"server_cpu_ms_per_request": round(1000 * self.server_cpu_s / self.requests, 2)}
+                if self.server_cpu_s is not None and self.requests
+                else {}
+            ),
         }
 
 
@@ -162,8 +169,23 @@ def build_request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux), to report server CPU per request: a figure
+    that other load on the machine disturbs much less than latency."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
-    endpoint: Endpoint, port: int, token: str | None, clients: int, duration: float
+    endpoint: Endpoint,
+    port: int,
+    token: str | None,
+    clients: int,
+    duration: float,
+    server_pid: int | None = None,
 ) -> Run:
     run = Run()
     counter = [0]
@@ -194,10 +216,14 @@ async def measure(
     deadline = time.perf_counter() + min(1.0, duration / 5)
     await asyncio.gather(*(client() for _ in range(clients)))
     run = Run()
+    cpu_before = process_cpu_seconds(server_pid) if server_pid else None
     started = time.perf_counter()
     deadline = started + duration
     await asyncio.gather(*(client() for _ in range(clients)))
     run.seconds = time.perf_counter() - started
+    cpu_after = process_cpu_seconds(server_pid) if server_pid else None
+    if cpu_before is not None and cpu_after is not None:
+        run.server_cpu_s = cpu_after - cpu_before
     return run
 
 
@@ -372,7 +398,7 @@ def endpoints(scale: dict[str, Any], pairs: list[tuple[int, int]]) -> list[Endpo
     ]  # fmt: skip
 
 
-EXTRAS = {"ws": "ws_fanout.py", "admin": "admin_bench.py"}
+EXTRAS = {"ws": "ws_fanout.py", "stomp": "stomp_fanout.py", "admin": "admin_bench.py"}
 
 
 def run_async(coro: Any) -> Any:
@@ -405,12 +431,13 @@ def report(results: dict[str, Any]) -> tuple[str, str]:
                 f"{single.get('rps', 0):.0f}",
                 f"{many.get('rps', 0):.0f}",
                 f"{many.get('p99_ms', 0):.1f}",
+                f"{many.get('server_cpu_ms_per_request', 0):.1f}",
                 "-" if bar is None else f"<= {bar:.0f} ms: {verdict}",
             )
         )
     clients = results["clients"]
     head = ("Endpoint", "p50 ms", "p99 ms", "req/s 1 client", f"req/s {clients} clients",
-            f"p99 ms @{clients}", "single-client p99 bar")  # fmt: skip
+            f"p99 ms @{clients}", "server CPU ms/req", "single-client p99 bar")  # fmt: skip
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -419,12 +446,15 @@ def report(results: dict[str, Any]) -> tuple[str, str]:
     md += ["| " + " | ".join(f"`{r[0]}`" if i == 0 else r[i] for i in range(len(r))) + " |"
            for r in rows]  # fmt: skip
     ratio = results.get("floor_ratio")
+    cpu_ratio = results.get("floor_cpu_ratio")
     if ratio is not None:
         verdict = "ok" if ratio >= FLOOR_RATIO_BAR else "UNDER"
         text = (
             f"GET /v1/channels at {clients} clients: {ratio:.0%} of the floor's throughput "
             f"(bar >= {FLOOR_RATIO_BAR:.0%}: {verdict})"
         )
+        if cpu_ratio is not None:
+            text += f"; by server CPU per request: {cpu_ratio:.0%}"
         lines += ["", text]
         md += ["", text + "."]
     return "\n".join(lines), "\n".join(md)
@@ -445,7 +475,7 @@ def main() -> int:
         "--only",
         default="",
         help="Comma-separated subset of: list, floor, late, user_channels, "
-        "channel, messages, post, unread, ws, admin.",
+        "channel, messages, post, unread, ws, stomp, admin.",
     )
     parser.add_argument(
         "--skip-seed-check",
@@ -456,9 +486,10 @@ def main() -> int:
     parser.add_argument("--server-cpu", type=int, default=1, help="CPU the servers are pinned to.")
     parser.add_argument("--client-cpu", type=int, default=0, help="CPU the load generator uses.")
     parser.add_argument(
-        "--no-extras", action="store_true", help="Skip bench/ws_fanout.py and bench/admin_bench.py."
+        "--no-extras", action="store_true", help="Skip the websocket and admin benchmarks."
     )
     parser.add_argument("--ws-args", default="", help="Options passed to bench/ws_fanout.py.")
+    parser.add_argument("--stomp-args", default="", help="Options passed to bench/stomp_fanout.py.")
     parser.add_argument("--admin-args", default="", help="Options passed to bench/admin_bench.py.")
     args = parser.parse_args()  # fmt: skip
 
@@ -483,7 +514,7 @@ def main() -> int:
             path = ROOT / "bench" / script
             if (only and key not in only) or not path.exists():
                 continue
-            options = shlex.split(args.ws_args if key == "ws" else args.admin_args)
+            options = shlex.split(getattr(args, f"{key}_args"))
             print(f"\n== bench/{script} {' '.join(options)}", flush=True)
             code = subprocess.call([PYTHON, str(path), *options], cwd=ROOT)
             if code:
@@ -531,12 +562,17 @@ def run_http(args: argparse.Namespace, only: set[str]) -> int:
             item: dict[str, Any] = {"label": endpoint.label, "method": endpoint.method,
                                     "bar_p99_ms": bar_for(endpoint)}  # fmt: skip
             for mode, clients in (("single", 1), ("concurrent", args.clients)):
-                run = run_async(measure(endpoint, server.port, token, clients, args.duration))
+                run = run_async(
+                    measure(
+                        endpoint, server.port, token, clients, args.duration, server.process.pid
+                    )
+                )
                 item[mode] = run.summary()
                 s = item[mode]
                 print(
                     f"{endpoint.label:<48} {clients:>3} client(s): p50 {s['p50_ms']:7.2f} ms  "
-                    f"p99 {s['p99_ms']:7.2f} ms  {s['rps']:8.1f} req/s  errors {s['errors']}",
+                    f"p99 {s['p99_ms']:7.2f} ms  {s['rps']:8.1f} req/s  errors {s['errors']}  "
+                    f"server CPU {s.get('server_cpu_ms_per_request', 0):.2f} ms/req",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -556,6 +592,10 @@ def run_http(args: argparse.Namespace, only: set[str]) -> int:
         results["floor_ratio"] = round(
             found["list"]["concurrent"]["rps"] / found["floor"]["concurrent"]["rps"], 3
         )
+        cpu_list = found["list"]["concurrent"].get("server_cpu_ms_per_request")
+        cpu_floor = found["floor"]["concurrent"].get("server_cpu_ms_per_request")
+        if cpu_list and cpu_floor:
+            results["floor_cpu_ratio"] = round(cpu_floor / cpu_list, 3)
     results["loadavg_before"] = [round(x, 2) for x in load_before]
     results["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     ok = (

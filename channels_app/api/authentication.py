@@ -27,19 +27,21 @@ def actor_for_token(token: str) -> tuple[Actor, Any] | None:
     """The actor a bearer token stands for, or None if it is unknown, expired or revoked."""
     now = timezone.now()
     if token.startswith(USER_TOKEN_PREFIX):
-        record = (
+        records = (
             UserAccessToken.objects.select_related("user__application")
             .filter(token_checksum=checksum(token), revoked_time__isnull=True, expires__gt=now)
-            .first()
+            .order_by()[:1]  # the checksum is unique: no ORDER BY to compile on every request
         )
+        record = next(iter(records), None)
         if record is None or not record.user.is_active:
             return None
         return Actor.for_user(record.user), record
-    access = (
+    tokens = (
         AccessToken.objects.select_related("application__chat_application")
         .filter(token_checksum=checksum(token), expires__gt=now)
-        .first()
+        .order_by()[:1]
     )
+    access = next(iter(tokens), None)
     if access is None or access.application is None:
         return None
     try:

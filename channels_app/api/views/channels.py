@@ -48,7 +48,9 @@ class ChannelViewSet(ApiViewSet):
         queryset = selectors.channels_for(
             self.actor, joined=query_flag(request, "joined"), unread=query_flag(request, "unread")
         )
-        queryset = ChannelFilter(request.query_params, queryset=queryset, request=request).qs
+        if any(name in request.query_params for name in ChannelFilter.base_filters):
+            # Building the filter form costs ~0.5 ms: only when a filter is given.
+            queryset = ChannelFilter(request.query_params, queryset=queryset, request=request).qs
         queryset = apply_sort(queryset, request, CHANNEL_SORTS, ["id"])
         return self.page(
             selectors.with_render_relations(queryset),
