@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "channels_app.api.middleware.ServiceUnavailableMiddleware",  # outages: 503, not 500
 ]
 
 ROOT_URLCONF = "chatkitty_site.urls"
@@ -115,7 +116,13 @@ else:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            # While PostgreSQL is down or restarting, a request waits this long for a connection,
+            # then answers 503: keep it under clients' timeouts and the websocket handshake's
+            # 10 s. Failed reconnects back off exponentially, for at most `reconnect_timeout`
+            # before a waiting request starts afresh: bounds recovery after a long outage.
+            # (tests/reliability/test_faults.py; docs/reliability-faults.md)
+            "timeout": env_int("DB_POOL_TIMEOUT", 3),
+            "reconnect_timeout": env_int("DB_POOL_RECONNECT_TIMEOUT", 5),
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
