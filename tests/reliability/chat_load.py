@@ -105,7 +105,9 @@ class ChatClient:
                     self.connection = connection
                     self.connects += 1
                     backoff = 0.1
-                    await self._read(connection)
+                    await self._read(connection)  # returns when the server closed cleanly
+                    if not self.stopping:
+                        self.disconnects.append(f"{connection.close_code}")
             except (OSError, InvalidHandshake, TimeoutError) as error:
                 # Refused or failed handshake: this server is down, try the next one.
                 self.connect_failures[_describe(error)] += 1

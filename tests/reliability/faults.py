@@ -315,9 +315,10 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def errors_logged(self) -> list[str]:
-        """Tracebacks and ERROR lines in the server's output."""
+        """Tracebacks, 500s and uvicorn ERROR lines in the server's output."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
+        markers = ("Traceback", "ERROR", "Internal Server Error")
+        return [line for line in text.splitlines() if any(m in line for m in markers)]
 
 
 # --- the whole private stack ----------------------------------------------------------------------

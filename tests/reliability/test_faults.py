@@ -113,6 +113,13 @@ async def finish(stack: Stack, load: Load, scenario: str, restored_at: float) ->
     for client in load.clients:
         send_failures.update(client.send_failures)
     print(f"[{scenario}] send attempts refused or lost, then retried: {dict(send_failures)}")
+    # Never a 500, on HTTP or on the websocket: an outage is ServiceUnavailableError.
+    frames = {error.get("error") for client in load.clients for error in client.errors}
+    assert frames <= {"ServiceUnavailableError"}, frames
+    for server in stack.servers:
+        log = server.log.read_text(errors="replace")
+        assert "Internal Server Error" not in log, log[-3000:]
+        assert "chat frame failed" not in log, log[-3000:]
     return result
 
 
