@@ -12,11 +12,14 @@ the schema with schemathesis, tests/security/test_schemathesis.py).
 - Request bodies say what the server accepts: no `_links`; merge-patch fields may be `null`
   (RFC 7386: ignored, or for `properties` cleared), as may any optional field; `webhookUrl`
   is empty or http(s), at most 200 characters.
-- Strings in requests hold no NUL character (PostgreSQL stores none: 400).
+- Strings in requests hold no NUL character (PostgreSQL stores none: 400); names, display
+  names and usernames no control character.
 - `sort` lists the values the sorted lists accept.
-- An empty date-time query parameter (`?startTime=`) counts as absent, as the filters read it.
+- An empty date-time, integer or boolean query parameter (`?startTime=`, `?size=`, `?unread=`)
+  counts as absent, as the filters and paginators read it; integers are int64.
 """
 
+import copy
 from typing import Any
 
 ID_PARAMETERS = {"id", "user_id", "app_id"}
@@ -51,24 +54,45 @@ USER_REFERENCE = {
             "title": "ChatUserIdReference",
             "properties": {"id": {"type": "integer", "format": "int64"}},
             "required": ["id"],
-            "additionalProperties": False,
         },
         {
             "type": "object",
             "title": "ChatUserUsernameReference",
             "properties": {"username": {"type": "string", "minLength": 1}},
             "required": ["username"],
-            "additionalProperties": False,
         },
     ]
 }
+DEFAULTED = {
+    "SendMessageRequestRequest": ["type"],  # TEXT
+    "CreateGenericEventRequest": ["properties"],  # {}
+    "CreateUserRequestRequest": ["displayName"],  # the name
+}
 NO_NUL = "^[^\\u0000]*$"
+NO_CONTROL = "^[^\\u0000-\\u001f\\u007f]*$"  # validation.clean_name
+STORABLE_VALUE = {
+    "description": "Any JSON value without NUL characters (PostgreSQL jsonb stores none).",
+    "nullable": True,
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/StorableValue"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": {"$ref": "#/components/schemas/StorableValue"},
+        },
+    ],
+}
+NAME_FIELDS = {"name", "displayName", "username"}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["ApiError"] = API_ERROR
+    components["StorableValue"] = STORABLE_VALUE
     if "UserReferenceRequest" in components:
         components["UserReferenceRequest"] = USER_REFERENCE
     for name, component in components.items():
@@ -82,6 +106,11 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 field["nullable"] = True  # an optional field sent as `null` counts as absent
             if name == "PresencePatchRequest":
                 field.pop("minLength", None)  # an empty status is a status
+    for name, fields in DEFAULTED.items():  # required by the contract, defaulted by the server
+        component = components.get(name, {})
+        component["required"] = [f for f in component.get("required", []) if f not in fields]
+        for field in fields:
+            component.get("properties", {}).get(field, {})["nullable"] = True
     settings = components.get("ApplicationSettingsRequest", {}).get("properties", {})
     for field in settings.values():
         field["nullable"] = True  # PUT reads `null` as "leave unchanged"
@@ -90,7 +119,7 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             {"pattern": "^(https?://.*)?$", "maxLength": 200, "nullable": True}
         )
     for name, component in components.items():
-        if name.endswith("Request"):
+        if name.endswith("Request") and name != "CreateGenericEventRequest":  # events: not stored
             _no_nul(component)
     error_ref = {"$ref": "#/components/schemas/ApiError"}
     sorts = _sorts()
@@ -101,16 +130,20 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "path" and parameter.get("name") in ID_PARAMETERS:
                     parameter["schema"] = {"type": "integer", "format": "int64"}
-                schema = parameter.get("schema", {})
+                # Parameters may share one schema object between operations: edit a copy.
+                schema = parameter["schema"] = copy.deepcopy(parameter.get("schema", {}))
                 _no_nul(schema)
                 if parameter.get("name") == "sort" and path in sorts:
                     schema["items"] = {"type": "string", "enum": sorts[path]}
                 if parameter.get("required") and schema.get("type") == "string":
                     schema["minLength"] = 1  # an empty required parameter counts as missing
-                if parameter.get("in") == "query" and schema.get("format") == "date-time":
-                    parameter["schema"] = {
-                        "anyOf": [{"type": "string", "format": "date-time"}, {"enum": [""]}]
-                    }
+                if parameter.get("in") == "query" and schema.get("type") == "integer":
+                    schema.setdefault("maximum", 2**63 - 1)  # int64, as the paginators read it
+                if parameter.get("in") == "query" and (
+                    schema.get("format") == "date-time"
+                    or schema.get("type") in ("integer", "boolean")
+                ):
+                    parameter["schema"] = {"anyOf": [schema, {"enum": [""]}]}
             responses = operation.setdefault("responses", {})
             for code in ("201", "204"):
                 if code in responses and "200" not in responses:
@@ -136,10 +169,17 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 
 
 def _no_nul(schema: Any) -> None:
-    """Free strings of a request schema: no NUL character."""
+    """Free strings of a request schema: no NUL character; names no control character."""
     if isinstance(schema, dict):
+        for key, field in schema.get("properties", {}).items():
+            if key in NAME_FIELDS and isinstance(field, dict) and field.get("type") == "string":
+                field.setdefault("pattern", NO_CONTROL)
         if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
             schema["pattern"] = NO_NUL
+        if schema.get("type") == "object" and schema.get("additionalProperties") in ({}, True):
+            schema["propertyNames"] = {"pattern": NO_NUL}  # free-form JSON: keys and values
+            schema["additionalProperties"] = {"$ref": "#/components/schemas/StorableValue"}
+            return
         for value in schema.values():
             _no_nul(value)
     elif isinstance(schema, list):
