@@ -31,7 +31,7 @@ run: install
 	@$(BIN)/python manage.py seed_demo > /dev/null
 	@$(BIN)/python manage.py show_demo --host $(HOST) --port $(PORT)
 	$(BIN)/uvicorn chatkitty_site.asgi:application --host $(HOST) --port $(PORT) \
-	  --loop uvloop --http httptools --ws websockets --ws-max-size 65536 --no-access-log
+	  --loop uvloop --http httptools --ws websockets-sansio --ws-max-size 65536 --no-access-log
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -269,7 +269,7 @@ class Server:
             "chatkitty_site.asgi:application",
             "--host", HOST, "--port", str(self.port),
             "--loop", "uvloop", "--http", "httptools",
-            "--ws", "websockets", "--ws-max-size", "65536",
+            "--ws", "websockets-sansio", "--ws-max-size", "65536",
             "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(

@@ -70,7 +70,7 @@ class Process:
         self.port = free_port()
         command = [
             *pin_prefix(cpu), UVICORN, app, "--host", HOST, "--port", str(self.port),
-            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
+            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
             "--ws-max-size", "65536", "--no-access-log", "--log-level", "warning",
             "--lifespan", "off",
         ]  # fmt: skip

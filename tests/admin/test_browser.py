@@ -97,7 +97,7 @@ def chat_server(tmp_path: Path) -> Iterator[int]:
             "--port",
             str(port),
             "--ws",
-            "websockets",
+            "websockets-sansio",
             "--no-access-log",
         ],
         cwd=ROOT,

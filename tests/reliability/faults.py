@@ -269,7 +269,7 @@ class Server:
                 [
                     str(VENV_BIN / "uvicorn"), "chatkitty_site.asgi:application",
                     "--host", "127.0.0.1", "--port", str(self.port),
-                    "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
+                    "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
                     "--ws-max-size", "65536", "--no-access-log",
                 ],
                 cwd=ROOT,

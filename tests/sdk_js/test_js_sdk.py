@@ -107,7 +107,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
                 "--http",
                 "httptools",
                 "--ws",
-                "websockets",
+                "websockets-sansio",
                 "--ws-max-size",
                 "65536",
                 "--no-access-log",

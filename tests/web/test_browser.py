@@ -113,7 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--port",
             str(port),
             "--ws",
-            "websockets",
+            "websockets-sansio",
             "--no-access-log",
         ],
         cwd=settings.BASE_DIR,
