@@ -5,6 +5,7 @@ memory otherwise). `cache.incr` is atomic, so concurrent callers never exceed th
 Limits are `"<count>/<seconds>"` strings from the environment; `0` disables one.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from functools import cache as once
@@ -13,7 +14,9 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 from .actors import Actor
-from .exceptions import RateLimited
+from .exceptions import UNAVAILABLE_ERRORS, RateLimited
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,18 @@ def hit(name: str, key: object) -> None:
     cache = counters()
     window = int(time.time() // limit.seconds)
     cache_key = f"rl:{name}:{key}:{window}"
-    cache.add(cache_key, 0, timeout=limit.seconds + 1)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr: start the window again
-        cache.add(cache_key, 1, timeout=limit.seconds + 1)
-        count = 1
+        cache.add(cache_key, 0, timeout=limit.seconds + 1)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr: start the window again
+            cache.add(cache_key, 1, timeout=limit.seconds + 1)
+            count = 1
+    except UNAVAILABLE_ERRORS as error:
+        # Fail open: a chat that stops taking messages because its counter store restarts is
+        # worse than a few seconds without limits (sends still need PostgreSQL).
+        logger.warning("rate limit %s not enforced, counters unavailable: %s", name, error)
+        return
     if count > limit.count:
         retry = limit.seconds - (time.time() % limit.seconds)
         raise RateLimited(

@@ -70,7 +70,9 @@ def test_concurrent_sends_with_one_idempotency_key_make_one_message(
     def send() -> None:
         try:
             message = message_services.send_message(
-                actor=Actor.for_user(user), channel_id=channel.pk, body="once",
+                actor=Actor.for_user(user),
+                channel_id=channel.pk,
+                body="once",
                 idempotency_key="same-key",
             )
             results.append(message.pk)
@@ -87,3 +89,22 @@ def test_concurrent_sends_with_one_idempotency_key_make_one_message(
     assert errors == []
     assert len(set(results)) == 1
     assert Message.objects.filter(channel=channel).count() == 1
+
+
+def test_limits_fail_open_while_the_counter_store_is_down(
+    settings: Any, monkeypatch: Any, app_actor: Actor, jane: Any
+) -> None:
+    from django.core.cache.backends.redis import RedisCache
+
+    settings.CHAT_RATE_LIMITS = {**settings.CHAT_RATE_LIMITS, "send_user": "1/60"}
+    # A real Redis client pointed at a port where nothing listens: every call is refused.
+    unreachable = RedisCache("redis://127.0.0.1:1/0", {})
+    monkeypatch.setattr(ratelimit, "counters", lambda: unreachable)
+    channel, _ = channel_services.create_channel(
+        actor=app_actor, type="PUBLIC", name=f"open-{uuid.uuid4()}", creator=jane
+    )
+    for index in range(3):
+        message_services.send_message(
+            actor=Actor.for_user(jane), channel_id=channel.pk, body=f"m{index}"
+        )
+    assert Message.objects.filter(channel=channel).count() == 3
