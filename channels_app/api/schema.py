@@ -78,11 +78,7 @@ STORABLE_VALUE = {
         {"type": "number"},
         {"type": "boolean"},
         {"type": "array", "items": {"$ref": "#/components/schemas/StorableValue"}},
-        {
-            "type": "object",
-            "propertyNames": {"pattern": NO_NUL},
-            "additionalProperties": {"$ref": "#/components/schemas/StorableValue"},
-        },
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/StorableValue"}},
     ],
 }
 NAME_FIELDS = {"name", "displayName", "username"}
@@ -108,7 +104,10 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 field.pop("minLength", None)  # an empty status is a status
     for name, fields in DEFAULTED.items():  # required by the contract, defaulted by the server
         component = components.get(name, {})
-        component["required"] = [f for f in component.get("required", []) if f not in fields]
+        required = [f for f in component.get("required", []) if f not in fields]
+        component.pop("required", None)
+        if required:
+            component["required"] = required
         for field in fields:
             component.get("properties", {}).get(field, {})["nullable"] = True
     settings = components.get("ApplicationSettingsRequest", {}).get("properties", {})
@@ -127,11 +126,12 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         for method, operation in path_item.items():
             if method not in HTTP_METHODS:
                 continue
-            for parameter in operation.get("parameters", []):
+            # Operations may share parameter objects: edit copies.
+            operation["parameters"] = copy.deepcopy(operation.get("parameters", []))
+            for parameter in operation["parameters"]:
                 if parameter.get("in") == "path" and parameter.get("name") in ID_PARAMETERS:
                     parameter["schema"] = {"type": "integer", "format": "int64"}
-                # Parameters may share one schema object between operations: edit a copy.
-                schema = parameter["schema"] = copy.deepcopy(parameter.get("schema", {}))
+                schema = parameter.setdefault("schema", {})
                 _no_nul(schema)
                 if parameter.get("name") == "sort" and path in sorts:
                     schema["items"] = {"type": "string", "enum": sorts[path]}
@@ -143,7 +143,7 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                     schema.get("format") == "date-time"
                     or schema.get("type") in ("integer", "boolean")
                 ):
-                    parameter["schema"] = {"anyOf": [schema, {"enum": [""]}]}
+                    parameter["allowEmptyValue"] = True
             responses = operation.setdefault("responses", {})
             for code in ("201", "204"):
                 if code in responses and "200" not in responses:
@@ -177,7 +177,6 @@ def _no_nul(schema: Any) -> None:
         if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
             schema["pattern"] = NO_NUL
         if schema.get("type") == "object" and schema.get("additionalProperties") in ({}, True):
-            schema["propertyNames"] = {"pattern": NO_NUL}  # free-form JSON: keys and values
             schema["additionalProperties"] = {"$ref": "#/components/schemas/StorableValue"}
             return
         for value in schema.values():
