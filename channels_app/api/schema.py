@@ -104,10 +104,10 @@ def describe_wire(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 field.pop("minLength", None)  # an empty status is a status
     for name, fields in DEFAULTED.items():  # required by the contract, defaulted by the server
         component = components.get(name, {})
-        required = [f for f in component.get("required", []) if f not in fields]
+        kept = [f for f in component.get("required", []) if f not in fields]
         component.pop("required", None)
-        if required:
-            component["required"] = required
+        if kept:
+            component["required"] = kept
         for field in fields:
             component.get("properties", {}).get(field, {})["nullable"] = True
     settings = components.get("ApplicationSettingsRequest", {}).get("properties", {})
