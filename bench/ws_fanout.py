@@ -107,12 +107,15 @@ class Process:
 @dataclass
 class Setup:
     application_id: int
-    channel_id: int
+    channel_ids: dict[int, int]  # subscribers -> a channel whose members are exactly them
     sender_token: str
     tokens: list[str]
 
 
-def setup_database(subscribers: int) -> Setup:
+def setup_database(counts: list[int]) -> Setup:
+    """One channel per scenario whose members are exactly its subscribers and the sender, so
+    every member is connected: the benchmark measures live fan-out, not offline notifications
+    (a member with no session gets a Notification row and event per message)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatkitty_site.settings")
     import django
 
@@ -123,14 +126,19 @@ def setup_database(subscribers: int) -> Setup:
     application, _ = applications.create_application(name=f"ws-fanout-{uuid.uuid4().hex[:8]}")
     app = Actor.for_application(application)
     sender = users.create_user(actor=app, name="sender")
-    channel, _ = channels.create_channel(actor=app, type="PUBLIC", name="fanout", creator=sender)
-    tokens = []
-    for index in range(subscribers):
-        user = users.create_user(actor=app, name=f"subscriber-{index}")
-        channels.add_member(actor=app, channel_id=channel.pk, user=user)
-        tokens.append(users.mint_access_token(actor=app, user_id=user.pk)[0])
+    members = [
+        users.create_user(actor=app, name=f"subscriber-{index}") for index in range(max(counts))
+    ]
+    tokens = [users.mint_access_token(actor=app, user_id=user.pk)[0] for user in members]
+    channel_ids = {}
+    for count in sorted(set(counts)):
+        channel, _ = channels.create_channel(
+            actor=app, type="PUBLIC", name=f"fanout-{count}", creator=sender,
+            members=members[:count],
+        )  # fmt: skip
+        channel_ids[count] = channel.pk
     sender_token = users.mint_access_token(actor=app, user_id=sender.pk)[0]
-    return Setup(application.pk, channel.pk, sender_token, tokens)
+    return Setup(application.pk, channel_ids, sender_token, tokens)
 
 
 def drop_application(application_id: int) -> None:
@@ -289,7 +297,7 @@ def main() -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
                    cwd=ROOT, check=True)  # fmt: skip
     print(f"setting up {subscribers_needed} members...", flush=True)
-    setup = setup_database(subscribers_needed)
+    setup = setup_database([count for count, _ in scenarios] or [1])
 
     env = server_env("chatkitty_site.settings")
     env.update(
@@ -323,7 +331,7 @@ def main() -> None:
                         sender_url = f"ws://{HOST}:{ports[0]}/ws/floor"
                     print(f"{target}: {count} subscribers at {rate:g} msg/s...", flush=True)
                     result = asyncio.run(
-                        run_scenario(target, urls, sender_url, setup.channel_id, rate,
+                        run_scenario(target, urls, sender_url, setup.channel_ids[count], rate,
                                      args.duration)
                     )  # fmt: skip
                     print(table([result]).splitlines()[-1], flush=True)

@@ -4,12 +4,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
 from ..actors import Actor
-from ..models import ChatSession, Message, Notification
+from ..models import Channel, ChatSession, ChatUser, Message, Notification
 from ..services import moderation
 from .channels import ChannelParamFilter
 from .tenancy import ApplicationFilter, TenantAdmin
@@ -55,6 +55,21 @@ class MessageAdmin(TenantAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Rows stay read-only; the change permission only enables the delete action.
         return obj is None and self.has_tenant_access(request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Message], search_term: str
+    ) -> tuple[QuerySet[Message], bool]:
+        """Names are resolved to ids first: an OR across two joins made PostgreSQL walk the
+        whole message table (0.5 s on 1M rows); `user_id IN` / `channel_id IN` use indexes."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        users = list(ChatUser.objects.filter(name=term).values_list("pk", flat=True)[:100])
+        channels = list(Channel.objects.filter(name=term).values_list("pk", flat=True)[:100])
+        condition = Q(user_id__in=users) | Q(channel_id__in=channels)
+        if term.isdigit() and len(term) <= 18:
+            condition |= Q(pk=int(term))
+        return queryset.filter(condition), False
 
     @admin.display(description="Body")
     def short_body(self, message: Message) -> str:

@@ -1,6 +1,11 @@
 """drf-spectacular postprocessing for what it cannot see: `HEAD /v1/users` (it skips HEAD)."""
 
-from typing import Any
+import threading
+from typing import Any, ClassVar
+
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 
 def document_check_user_exists(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -106,3 +111,24 @@ def document_page_parameters(result: dict[str, Any], **kwargs: Any) -> dict[str,
         present = {(p.get("in"), p.get("name")) for p in parameters}
         parameters.extend(p for p in extra if ("query", p["name"]) not in present)
     return result
+
+
+class SchemaView(SpectacularAPIView):
+    """`/v1/schema`, generated once per process and host. drf-spectacular's first generation
+    loads its extensions without a lock (two concurrent first requests once gave a 500), and the
+    document never changes while the process runs."""
+
+    _lock = threading.Lock()
+    _documents: ClassVar[dict[str, Any]] = {}
+
+    def _get_schema_response(self, request: Request) -> Response:
+        key = request.build_absolute_uri("/")
+        with self._lock:
+            if key not in self._documents:
+                self._documents[key] = super()._get_schema_response(request).data
+        return Response(
+            data=self._documents[key],
+            headers={
+                "Content-Disposition": f'inline; filename="{self._get_filename(request, None)}"'
+            },
+        )

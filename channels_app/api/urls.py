@@ -1,8 +1,9 @@
 """`/v1` routes, exactly as the contract spells them: no trailing slashes, integer ids."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from .openapi import SchemaView
 from .views.application import ApplicationViewSet
 from .views.channels import ApplicationChannelViewSet, ChannelViewSet
 from .views.chat_sessions import ChatSessionViewSet
@@ -21,7 +22,7 @@ C, U, M, T = (
 urlpatterns = [
     path(
         "schema",
-        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        SchemaView.as_view(authentication_classes=[], permission_classes=[]),
         name="schema",
     ),
     # Swagger UI from our own static files (drf-spectacular-sidecar), its init script served
