@@ -201,6 +201,9 @@ async def run_scenario(
 
     listeners = [asyncio.create_task(listen(socket_)) for socket_ in subscribers]
     drainer = asyncio.create_task(drain(sender))
+    # Let the connect storm settle before measuring: each member coming online sends
+    # `participant.presence` to the channel's connected members (O(N^2) frames for N connects).
+    await asyncio.sleep(2 + len(subscribers) / 200)
     interval = 1.0 / rate
     start = time.perf_counter()
     index = 0
