@@ -35,9 +35,9 @@ def access_channel(actor: Actor, channel_id: Any, *, lock: bool = False) -> Chan
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     try:
-        channel = (queryset if lock else queryset.select_related("creator", "last_message__user")).get(
-            pk=channel_pk
-        )
+        channel = (
+            queryset if lock else queryset.select_related("creator", "last_message__user")
+        ).get(pk=channel_pk)
     except Channel.DoesNotExist:
         raise not_found("Channel") from None
     return channel
@@ -61,9 +61,12 @@ def access_message(actor: Actor, message_id: Any) -> Message:
         )
     except Message.DoesNotExist:
         raise not_found("Message") from None
-    if actor.user is not None and message.channel.type != Channel.Type.PUBLIC:
-        if not Membership.objects.filter(channel_id=message.channel_id, user=actor.user).exists():
-            raise not_found("Message")
+    if (
+        actor.user is not None
+        and message.channel.type != Channel.Type.PUBLIC
+        and not Membership.objects.filter(channel_id=message.channel_id, user=actor.user).exists()
+    ):
+        raise not_found("Message")
     return message
 
 
@@ -75,9 +78,12 @@ def access_thread(actor: Actor, thread_id: Any) -> Thread:
         )
     except Thread.DoesNotExist:
         raise not_found("Thread") from None
-    if actor.user is not None and thread.channel.type != Channel.Type.PUBLIC:
-        if not Membership.objects.filter(channel_id=thread.channel_id, user=actor.user).exists():
-            raise not_found("Thread")
+    if (
+        actor.user is not None
+        and thread.channel.type != Channel.Type.PUBLIC
+        and not Membership.objects.filter(channel_id=thread.channel_id, user=actor.user).exists()
+    ):
+        raise not_found("Thread")
     return thread
 
 
@@ -134,7 +140,7 @@ def parse_id(value: Any, resource: str) -> int:
         pk = value
     else:
         text = str(value)
-        # ASCII only: str.isdigit() also accepts "²" and "１", which int() rejects or reads.
+        # ASCII only: str.isdigit() also accepts "²" and "U+FF11", which int() rejects or reads.
         if not (text.isascii() and text.isdigit()) or len(text) > 18:
             raise not_found(resource)
         pk = int(text)

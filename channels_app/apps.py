@@ -9,8 +9,9 @@ class ChannelsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the deployment checks)
         from django.contrib.auth.signals import user_logged_out
+
+        from . import checks  # noqa: F401  (registers the deployment checks)
 
         user_logged_out.connect(_signed_out, dispatch_uid="chat-end-web-sessions")
 

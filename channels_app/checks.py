@@ -32,6 +32,8 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[Er
         )
     if not settings.DEBUG and not settings.SECRET_KEY:
         errors.append(
-            Error("SECRET_KEY is empty in production.", hint="Set SECRET_KEY.", id="channels_app.E003")
+            Error(
+                "SECRET_KEY is empty in production.", hint="Set SECRET_KEY.", id="channels_app.E003"
+            )
         )
     return errors

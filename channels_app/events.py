@@ -192,7 +192,11 @@ class MessageDeleted(ChannelEvent):
     sequence: int
 
     def payload(self) -> JSON:
-        return {"channelId": self.channel_id, "sequence": self.sequence, "messageId": self.message_id}
+        return {
+            "channelId": self.channel_id,
+            "sequence": self.sequence,
+            "messageId": self.message_id,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,7 +267,11 @@ class ChannelCustomEvent(ChannelEvent):
     user: JSON | None = None
 
     def payload(self) -> JSON:
-        data: JSON = {"channelId": self.channel_id, "type": self.type, "properties": self.properties}
+        data: JSON = {
+            "channelId": self.channel_id,
+            "type": self.type,
+            "properties": self.properties,
+        }
         if self.user is not None:
             data["user"] = self.user
         return data

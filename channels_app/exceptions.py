@@ -1,7 +1,8 @@
 """The one error vocabulary.
 
-Services raise these; `api/errors.py` maps them to the ApiError shape, `realtime/` to error frames and
-`web/` to form errors. `error` is the stable machine-readable name, `message` is for people.
+Services raise these; `api/errors.py` maps them to the ApiError shape, `realtime/` to error
+frames and `web/` to form errors. `error` is the stable machine-readable name, `message` is for
+people.
 """
 
 from typing import Any

@@ -38,7 +38,7 @@ def limit_for(name: str) -> Limit:
 def counters() -> BaseCache:
     """One cache client per process. `django.core.cache.cache` is per request context under
     ASGI, so it opened a new Redis connection for every send (~12% of a send's time in a
-    profile; docs/bench.md). The client's connection pool is thread-safe."""
+    profile; README "Benchmarks"). The client's connection pool is thread-safe."""
     return caches.create_connection("default")
 
 

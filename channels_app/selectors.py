@@ -44,8 +44,10 @@ def channels_for(
     user = actor.user
     if user is not None and joined is not None:
         member = Exists(Membership.objects.filter(channel=OuterRef("pk"), user=user))
-        queryset = queryset.filter(member) if joined else queryset.filter(~member).filter(
-            type=Channel.Type.PUBLIC
+        queryset = (
+            queryset.filter(member)
+            if joined
+            else queryset.filter(~member).filter(type=Channel.Type.PUBLIC)
         )
     if user is not None and unread is not None:
         last_read = Subquery(
@@ -92,9 +94,7 @@ def channel_members(channel: Channel, *, role: str | None = None) -> QuerySet[Ch
     memberships = Membership.objects.filter(channel=channel)
     if role is not None:
         memberships = memberships.filter(role=role)
-    return ChatUser.objects.filter(
-        pk__in=memberships.values("user_id")
-    ).order_by("id")
+    return ChatUser.objects.filter(pk__in=memberships.values("user_id")).order_by("id")
 
 
 def channel_participants(channel: Channel) -> QuerySet[ChatUser]:
@@ -116,9 +116,7 @@ def unread_messages_of(user: ChatUser) -> QuerySet[Message]:
         "last_read_sequence"
     )[:1]
     return (
-        Message.objects.filter(
-            channel__memberships__user=user, application_id=user.application_id
-        )
+        Message.objects.filter(channel__memberships__user=user, application_id=user.application_id)
         .exclude(user=user)
         .annotate(last_read=Coalesce(Subquery(last_read), 0))
         .filter(sequence__gt=F("last_read"))

@@ -61,7 +61,7 @@ class HalPagePagination(BasePagination):
         if offset and isinstance(queryset, QuerySet) and queryset.query.select_related:
             # A deep page: the page's keys first (an index scan), then only those rows with
             # their related rows. OFFSET over the joins loaded every skipped row's relations
-            # (1.2 s for page 3999 of 100,000 channels; see docs/bench.md).
+            # (1.2 s for page 3999 of 100,000 channels; see README "Benchmarks").
             keys = queryset.values("pk")[offset : offset + self.size]
             return list(queryset.filter(pk__in=keys))
         return list(queryset[offset : offset + self.size])

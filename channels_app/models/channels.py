@@ -12,7 +12,8 @@ class Channel(models.Model):
         "channels_app.Application", on_delete=models.CASCADE, related_name="channels"
     )
     type = models.CharField(max_length=8, choices=Type.choices)
-    name = models.CharField(max_length=100, null=True, blank=True)
+    # NULL (not "") for DIRECT channels: the unique-name constraint only covers named channels.
+    name = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     display_name = models.CharField(max_length=100, blank=True, default="")
     properties = models.JSONField(default=dict, blank=True)
     creator = models.ForeignKey(
@@ -35,7 +36,7 @@ class Channel(models.Model):
     persistent = models.BooleanField(default=True)
     frozen = models.BooleanField(default=False)
     # Sorted member ids joined by ",": one DIRECT channel per member set.
-    direct_key = models.CharField(max_length=255, null=True, blank=True)
+    direct_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]
@@ -113,6 +114,9 @@ class ChannelInvite(models.Model):
             models.UniqueConstraint(fields=["channel", "user"], name="invite_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"invite of {self.user_id} to {self.channel_id}"
+
 
 class ChannelBan(models.Model):
     """A user who may not join or be added to the channel until unbanned."""
@@ -125,6 +129,9 @@ class ChannelBan(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["channel", "user"], name="ban_unique")]
+
+    def __str__(self) -> str:
+        return f"ban of {self.user_id} from {self.channel_id}"
 
 
 class ReadReceipt(models.Model):
@@ -142,3 +149,6 @@ class ReadReceipt(models.Model):
             models.UniqueConstraint(fields=["user", "channel"], name="readreceipt_unique"),
         ]
         indexes = [models.Index(fields=["channel", "last_read_sequence"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.channel_id} to #{self.last_read_sequence}"

@@ -3,7 +3,7 @@ from django.db.models import Q
 
 
 class Thread(models.Model):
-    """A reply thread. MAIN is a channel's top level; MESSAGE threads hold replies to one message."""
+    """A reply thread: MAIN is a channel's top level; MESSAGE holds the replies to one message."""
 
     class Type(models.TextChoices):
         MAIN = "MAIN"
@@ -32,6 +32,9 @@ class Thread(models.Model):
                 fields=["channel"], condition=Q(type="MAIN"), name="thread_one_main_per_channel"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.type} thread {self.pk} of {self.channel_id}"
 
 
 class Message(models.Model):
@@ -68,7 +71,7 @@ class Message(models.Model):
     sequence = models.BigIntegerField()
     created_time = models.DateTimeField(auto_now_add=True, db_index=True)
     last_edited_time = models.DateTimeField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]
@@ -123,3 +126,6 @@ class Notification(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["user", "id"])]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} for {self.user_id}"

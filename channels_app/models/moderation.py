@@ -39,6 +39,9 @@ class MessageReport(models.Model):
         ]
         indexes = [models.Index(fields=["application", "status", "id"])]
 
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.status}) of message {self.message_id}"
+
 
 class AuditLogEntry(models.Model):
     """Append-only record of moderation: who did what to which rows, when and why."""

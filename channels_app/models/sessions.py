@@ -2,7 +2,7 @@ from django.db import models
 
 
 class ChatSession(models.Model):
-    """One open websocket. Ended on disconnect, or expired when its process stopped heartbeating."""
+    """One open websocket; ended on disconnect, or expired when its process stops heartbeating."""
 
     application = models.ForeignKey(
         "channels_app.Application", on_delete=models.CASCADE, related_name="+"
@@ -20,6 +20,9 @@ class ChatSession(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["user", "ended_time"])]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.user_id}"
 
     @property
     def active(self) -> bool:

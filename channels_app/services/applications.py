@@ -15,9 +15,7 @@ from ..validation import clean_name
 
 
 @transaction.atomic
-def create_application(
-    *, name: Any, guest_users_enabled: bool = False
-) -> tuple[Application, str]:
+def create_application(*, name: Any, guest_users_enabled: bool = False) -> tuple[Application, str]:
     """A new tenant with its OAuth2 client. Returns the application and the client secret, which
     is shown this once (only its hash is stored)."""
     clean = clean_name(name)

@@ -15,7 +15,7 @@ def record_moderation(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditLogEntry:
-    """Record one moderation action; call inside the action's transaction so both land or neither."""
+    """Record one moderation action; call inside the action's transaction (both land, or none)."""
     return AuditLogEntry.objects.create(
         application=actor.application,
         actor_operator=actor.operator,  # type: ignore[misc]

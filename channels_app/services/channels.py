@@ -220,8 +220,12 @@ def delete_channel(*, actor: Actor, channel_id: Any, reason: str = "") -> None:
     channel.delete()
     if actor.operator is not None:
         record_moderation(
-            actor=actor, action="delete_channel", target_type="Channel", target_ids=[channel_pk],
-            reason=reason, details={"name": channel.name or ""},
+            actor=actor,
+            action="delete_channel",
+            target_type="Channel",
+            target_ids=[channel_pk],
+            reason=reason,
+            details={"name": channel.name or ""},
         )
     events.publish_on_commit(
         events.ChannelDeleted(application_id=actor.application.pk, channel_id=channel_pk)
@@ -293,9 +297,7 @@ def leave_channel(*, actor: Actor, channel_id: Any) -> None:
 
 
 @transaction.atomic
-def remove_member(
-    *, actor: Actor, channel_id: Any, user: ChatUser, reason: str = ""
-) -> Channel:
+def remove_member(*, actor: Actor, channel_id: Any, user: ChatUser, reason: str = "") -> Channel:
     """Remove a member from a PUBLIC or PRIVATE channel (the application, an operator, or a
     channel moderator)."""
     channel = access_channel(actor, channel_id, lock=True)
@@ -308,8 +310,12 @@ def remove_member(
     _remove_member(channel, user, removed=actor.user is None or actor.user.pk != user.pk)
     if actor.operator is not None or (actor.user is not None and actor.user.pk != user.pk):
         record_moderation(
-            actor=actor, action="remove_member", target_type="Membership",
-            target_ids=[user.pk], reason=reason, details={"channelId": channel.pk},
+            actor=actor,
+            action="remove_member",
+            target_type="Membership",
+            target_ids=[user.pk],
+            reason=reason,
+            details={"channelId": channel.pk},
         )
     return access_channel(actor, channel.pk)
 
@@ -366,8 +372,12 @@ def set_member_role(
         if actor.operator is not None or actor.user is not None:
             record_moderation(
                 actor=actor,
-                action="promote_moderator" if role == Membership.Role.MODERATOR else "demote_moderator",
-                target_type="Membership", target_ids=[user.pk], reason=reason,
+                action="promote_moderator"
+                if role == Membership.Role.MODERATOR
+                else "demote_moderator",
+                target_type="Membership",
+                target_ids=[user.pk],
+                reason=reason,
                 details={"channelId": channel.pk},
             )
     return membership

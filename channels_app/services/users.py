@@ -185,7 +185,9 @@ def revoke_access_tokens(*, actor: Actor, user_id: Any, token: str | None = None
 
 
 @transaction.atomic
-def get_or_create_guest(*, application: Application, username: Any, display_name: Any = None) -> ChatUser:
+def get_or_create_guest(
+    *, application: Application, username: Any, display_name: Any = None
+) -> ChatUser:
     """Guest access (only where the application allows it): the user is created on first use."""
     if not application.guest_users_enabled:
         raise PermissionDenied("Guest access is disabled for this application.")

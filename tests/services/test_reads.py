@@ -12,7 +12,10 @@ from channels_app.services import reads as read_services
 
 
 def test_reading_is_one_write_and_clears_unread(
-    app_actor: Actor, jane: ChatUser, john: ChatUser, published: Any,
+    app_actor: Actor,
+    jane: ChatUser,
+    john: ChatUser,
+    published: Any,
     django_assert_max_num_queries: Any,
 ) -> None:
     channel, _ = channel_services.create_channel(

@@ -25,7 +25,9 @@ class Command(BaseCommand):
     help = "Prepare the demo application and admin (idempotent) and print the credentials."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--credentials-file", default=str(settings.BASE_DIR / "var" / "demo.json"))
+        parser.add_argument(
+            "--credentials-file", default=str(settings.BASE_DIR / "var" / "demo.json")
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,16 +38,25 @@ class Command(BaseCommand):
             application, client_secret = create_application(name=DEMO_NAME)
             actor = Actor.for_application(application)
             people = [
-                create_account(application=application, username=name, display_name=display,
-                               password="demo-password")
+                create_account(
+                    application=application,
+                    username=name,
+                    display_name=display,
+                    password="demo-password",
+                )
                 for name, display in DEMO_PEOPLE
             ]
             channel, _ = channel_services.create_channel(
-                actor=actor, type="PUBLIC", name="general", display_name="General",
-                creator=people[0], members=people,
+                actor=actor,
+                type="PUBLIC",
+                name="general",
+                display_name="General",
+                creator=people[0],
+                members=people,
             )
             message_services.send_message(
-                actor=Actor.for_user(people[0]), channel_id=channel.pk,
+                actor=Actor.for_user(people[0]),
+                channel_id=channel.pk,
                 body="Welcome to your self-hosted chat!",
             )
             stored = {}

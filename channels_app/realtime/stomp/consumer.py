@@ -6,7 +6,7 @@ it authenticates CONNECT (the `api-key` query parameter plus `StompX-User`, and 
 performs actions and turns domain events into MESSAGE frames on the SDK's topics. Frames of one
 connection are handled in order (Channels dispatches one message at a time), so a RECEIPT always
 follows the effects it confirms. Spec: /work/shared/reference/chatkitty-js-sdk-protocol.md;
-README section: docs/js-sdk.md.
+README section: the README section "ChatKitty JavaScript SDK compatibility".
 """
 
 from __future__ import annotations
