@@ -2,19 +2,28 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from ..actors import Actor
 from ..models import ChatUser, UserAccessToken
-from ..services import moderation
+from ..services import accounts, moderation
 from ..services import users as user_services
 from .forms import ServiceModelForm, merge_patch_from
 from .tenancy import ApplicationFilter, TenantAdmin
 
 
 class ChatUserAddForm(ServiceModelForm):
+    web_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Optional: also create a web chat login (username = the user's name) with "
+        "this password.",
+    )
+
     class Meta:
         model = ChatUser
         fields = ["application", "name", "display_name", "is_guest", "properties"]
@@ -25,6 +34,14 @@ class ChatUserAddForm(ServiceModelForm):
 
     def apply(self) -> Model:
         data = self.cleaned_data
+        if data.get("web_password"):
+            # The operator creates a web account: the same service as sign-up and the command.
+            return accounts.create_account(
+                application=data["application"],
+                username=data["name"],
+                password=data["web_password"],
+                display_name=data["display_name"] or None,
+            )
         return user_services.create_user(
             actor=self.actor(data["application"]),
             name=data["name"],
@@ -60,7 +77,7 @@ class ChatUserAdmin(TenantAdmin):
     can_change = True
     form = ChatUserChangeForm
     add_form = ChatUserAddForm
-    add_fieldsets = ((None, {"fields": ChatUserAddForm.Meta.fields}),)
+    add_fieldsets = ((None, {"fields": [*ChatUserAddForm.Meta.fields, "web_password"]}),)
     list_display = (
         "id",
         "name",

@@ -281,3 +281,33 @@ def test_audit_log_filters_by_action(login: Callable[[str], Client], tenant_a: T
     )
     rows = list(listing.context["cl"].result_list)
     assert rows and {row.action for row in rows} == {"ban_user"}
+
+
+def test_an_operator_creates_a_web_account_from_the_admin(
+    client: Any, application: Any, django_user_model: Any
+) -> None:
+    from channels_app.models import ChatUser
+
+    operator = django_user_model.objects.create_superuser("root", "root@example.com", "pw-12345678")
+    client.force_login(operator)
+    response = client.post(
+        "/admin/channels_app/chatuser/add/",
+        {
+            "application": application.pk,
+            "name": "webby",
+            "display_name": "Web Person",
+            "properties": "{}",
+            "web_password": "a long enough password",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    user = ChatUser.objects.get(application=application, name="webby")
+    assert user.account is not None
+    assert user.account.check_password("a long enough password")
+    # A password the validators refuse is a form error, not a 500, and writes nothing.
+    response = client.post(
+        "/admin/channels_app/chatuser/add/",
+        {"application": application.pk, "name": "short", "properties": "{}", "web_password": "x"},
+    )
+    assert response.status_code == 200
+    assert not ChatUser.objects.filter(name="short").exists()
