@@ -74,7 +74,15 @@ def channels_of_user(user: ChatUser) -> QuerySet[Channel]:
 
 
 def with_render_relations(queryset: QuerySet[Channel]) -> QuerySet[Channel]:
-    return queryset.select_related("creator", "last_message__user")
+    """The creator and the last message with its sender, without columns no page renders."""
+    return queryset.select_related("creator", "last_message__user").defer(
+        "creator__secrets",
+        "creator__account",
+        "last_message__user__secrets",
+        "last_message__user__account",
+        "last_message__idempotency_key",
+        "last_message__application",
+    )
 
 
 def direct_members(channels: Iterable[Channel]) -> dict[int, list[ChatUser]]:
@@ -83,10 +91,15 @@ def direct_members(channels: Iterable[Channel]) -> dict[int, list[ChatUser]]:
     members: dict[int, list[ChatUser]] = defaultdict(list)
     if not ids:
         return members
-    for membership in (
-        Membership.objects.filter(channel_id__in=ids).select_related("user").order_by("id")
-    ):
-        members[membership.channel_id].append(membership.user)
+    # Users only, each tagged with its channel: no Membership instances to build.
+    users = (
+        ChatUser.objects.filter(memberships__channel_id__in=ids)
+        .annotate(member_of=F("memberships__channel_id"), joined_as=F("memberships__id"))
+        .defer("secrets")
+        .order_by("joined_as")
+    )
+    for user in users:
+        members[user.member_of].append(user)
     return members
 
 
