@@ -196,13 +196,17 @@ def summary(probes: list[Probe]) -> str:
     return f"{dict(counts)}, slowest answer {slowest:.2f} s"
 
 
-async def probe_api(server: Server, load: Load, until: float) -> list[Probe]:
+async def probe_api(
+    server: Server, load: Load, until: float, *, body: str = "rest-during-outage"
+) -> list[Probe]:
     """Platform API calls during an outage: reads and writes with a user token and the
-    application's token, and the OAuth token endpoint (authenticating needs the database)."""
+    application's token, and the OAuth token endpoint (authenticating needs the database).
+    Sends carry `body`, so a test can count what its own outage stored (the stack is shared by
+    the scenarios, and sends during a Redis outage are stored: rate limits fail open)."""
     user = {"Authorization": f"Bearer {load.senders[-1].token}"}
     app = {"Authorization": f"Bearer {load.app_token}"}
     messages = f"/v1/channels/{load.channel_id}/messages"
-    outage_body = {"body": "rest-during-outage"}
+    outage_body = {"body": body}
     calls: list[tuple[str, str, str, dict[str, Any]]] = [
         ("GET", "/v1/me", "user", {"headers": user}),
         ("GET", messages, "user", {"headers": user}),
@@ -262,7 +266,9 @@ async def test_postgres_restart_answers_503_and_loses_nothing(
         await asyncio.to_thread(stack.postgres.stop, "fast")
         down_at = time.monotonic()
         errors_before = sum(len(client.errors) for client in load.senders)
-        probes = await probe_api(two_servers[1], load, until=down_at + OUTAGE_SECONDS)
+        probes = await probe_api(
+            two_servers[1], load, until=down_at + OUTAGE_SECONDS, body="rest-while-postgres-down"
+        )
         print(f"\n[PostgreSQL restart] API while down: {summary(probes)}")
         started = time.monotonic()
         new_session = await connect_during_outage(two_servers[0], load.clients[-1].token)
@@ -302,7 +308,7 @@ async def test_postgres_restart_answers_503_and_loses_nothing(
             stack.postgres.query,
             stack.database,
             "SELECT count(*) FROM channels_app_message WHERE body = %s",
-            ("rest-during-outage",),
+            ("rest-while-postgres-down",),
         )
         assert rest_bodies == [(0,)], "a 503 stored nothing"
         assert_nothing_lost(result, [row[1] for row in stored])
