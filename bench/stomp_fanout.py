@@ -194,6 +194,9 @@ async def run_phase(
             )
         tasks.append(asyncio.create_task(coroutine))
     await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), timeout=60)
+    # Let the connect storm settle before measuring (each member coming online sends presence
+    # to the connected members), as bench/ws_fanout.py does; same wait for both protocols.
+    await asyncio.sleep(2 + len(setup.subscribers) / 200)
 
     async with websockets.connect(f"{base}/ws/v1/chat?token={setup.sender_token}") as sender:
         await sender.recv()  # session.started
