@@ -10,9 +10,6 @@ process: exactly the production shape. Without PostgreSQL and Redis the test is 
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +34,8 @@ from channels_app.services import messages as message_services
 from channels_app.services import moderation
 from channels_app.services import users as user_services
 
+from ..servers import uvicorn_server
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(settings.BASE_DIR)
@@ -52,12 +51,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_database_url() -> str:
@@ -78,53 +71,14 @@ test_database_url.__test__ = False  # type: ignore[attr-defined]
 def chat_server(tmp_path: Path) -> Iterator[int]:
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.skip("needs PostgreSQL and Redis shared with a server process")
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
         "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYER_PREFIX,
         "PYTHONUNBUFFERED": "1",
     }
-    log = (tmp_path / "uvicorn.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "chatkitty_site.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail((tmp_path / "uvicorn.log").read_text()[-3000:])
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not listen within 60 s")
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with uvicorn_server(env, tmp_path / "uvicorn.log") as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 @pytest.fixture

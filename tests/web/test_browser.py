@@ -9,11 +9,9 @@ only through the pages, in separate browser contexts (separate cookie jars).
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
+
+from ..servers import uvicorn_server
 
 pytestmark = pytest.mark.browser
 
@@ -62,13 +62,6 @@ SOCKET_HOOK = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -100,48 +93,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["WEB_APPLICATION_ID"] = str(application["id"])
     for name, display in [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")]:
         manage(env, "create_account", name, "--display-name", display, "--password-env", "PASSWORD")
-    port = free_port()
-    log = (workdir / "uvicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "chatkitty_site.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--no-access-log",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((workdir / "uvicorn.log").read_text())
-            time.sleep(0.2)
+    with uvicorn_server(env, workdir / "uvicorn.log", ready_path="/login", timeout=30) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
