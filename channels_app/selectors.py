@@ -21,6 +21,7 @@ from .access import visible_channels
 from .actors import Actor
 from .models import (
     Application,
+    ApplicationCounters,
     Channel,
     ChatSession,
     ChatUser,
@@ -59,6 +60,16 @@ def channels_for(
         condition = Q(last_sequence__gt=Coalesce(last_read, 0)) & Q(member)
         queryset = queryset.filter(condition) if unread else queryset.exclude(condition)
     return queryset
+
+
+def channel_total(application: Application) -> int | None:
+    """How many channels the application has, from the counter the services keep (one primary
+    key lookup instead of counting every row); None if the application has no counter row."""
+    return (
+        ApplicationCounters.objects.filter(pk=application.pk)
+        .values_list("channels", flat=True)
+        .first()
+    )
 
 
 def channels_of_user(user: ChatUser) -> QuerySet[Channel]:

@@ -46,7 +46,10 @@ def link(href: str) -> dict[str, str]:
 
 
 class HalPagePagination(BasePagination):
-    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: Any = None, *, total: int | None = None
+    ) -> list[Any]:
+        """The page's rows. `total`, when the caller knows it exactly, spares the `COUNT(*)`."""
         self.request = request
         self.embedded_key: str = getattr(view, "embedded_key", "items")
         self.number = int_param(request, "page", 0, minimum=0) or 0
@@ -54,7 +57,7 @@ class HalPagePagination(BasePagination):
             int_param(request, "size", DEFAULT_SIZE, minimum=1, maximum=settings.CHAT_MAX_PAGE_SIZE)
             or DEFAULT_SIZE
         )
-        self.total = queryset.count()
+        self.total = queryset.count() if total is None else total
         offset = self.number * self.size
         if offset >= self.total:
             return []

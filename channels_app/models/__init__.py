@@ -1,4 +1,4 @@
-from .application import Application
+from .application import Application, ApplicationCounters
 from .channels import Channel, ChannelBan, ChannelInvite, Membership, ReadReceipt
 from .messages import Message, Notification, Thread
 from .moderation import AuditLogEntry, MessageReport
@@ -7,6 +7,7 @@ from .users import ChatUser, UserAccessToken
 
 __all__ = [
     "Application",
+    "ApplicationCounters",
     "AuditLogEntry",
     "Channel",
     "ChannelBan",

@@ -49,3 +49,20 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApplicationCounters(models.Model):
+    """Running totals kept by the services in the transaction that adds or removes the rows, so
+    an application-wide list need not `COUNT(*)` them for its `totalElements` (8 ms over 100,000
+    channels, paid by every page)."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, primary_key=True, related_name="counters"
+    )
+    channels = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "application counters"
+
+    def __str__(self) -> str:
+        return f"{self.channels} channels"

@@ -9,7 +9,7 @@ from oauth2_provider.models import get_application_model
 
 from ..actors import Actor
 from ..exceptions import InvalidInput, PermissionDenied
-from ..models import Application
+from ..models import Application, ApplicationCounters
 from ..models.application import new_api_key, new_webhook_secret
 from ..validation import clean_name
 
@@ -30,6 +30,7 @@ def create_application(*, name: Any, guest_users_enabled: bool = False) -> tuple
     application = Application.objects.create(
         name=clean, oauth_client=client, guest_users_enabled=guest_users_enabled
     )
+    ApplicationCounters.objects.create(application=application)
     return application, client_secret
 
 

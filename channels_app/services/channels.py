@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .. import events
@@ -12,6 +13,7 @@ from ..access import access_channel, require_member, resolve_user_reference
 from ..actors import Actor
 from ..exceptions import Conflict, InvalidInput, PermissionDenied
 from ..models import (
+    ApplicationCounters,
     Channel,
     ChannelBan,
     ChannelInvite,
@@ -91,6 +93,7 @@ def create_channel(
     for member in members:
         initial.setdefault(member.pk, member)
     _add_memberships(channel, list(initial.values()), moderator=creator)
+    _count_channels(channel.application_id, +1)
     _publish_created(channel, list(initial))
     return channel, True
 
@@ -131,6 +134,7 @@ def _create_direct_channel(
         # A concurrent request created the same member set first: it is the same channel.
         return Channel.objects.get(application=actor.application, direct_key=key), False
     _add_memberships(channel, list(everyone.values()), moderator=None)
+    _count_channels(channel.application_id, +1)
     _publish_created(channel, list(everyone))
     return channel, True
 
@@ -157,6 +161,11 @@ def _add_memberships(
             for user in users
         ]
     )
+
+
+def _count_channels(application_id: int, delta: int) -> None:
+    """Keep the application's channel total (`selectors.channel_total`) in this transaction."""
+    ApplicationCounters.objects.filter(pk=application_id).update(channels=F("channels") + delta)
 
 
 def _publish_created(channel: Channel, member_ids: list[int]) -> None:
@@ -218,6 +227,7 @@ def delete_channel(*, actor: Actor, channel_id: Any, reason: str = "") -> None:
     # Messages point back at the channel (last_message): clear it so the cascade stays cheap.
     Channel.objects.filter(pk=channel_pk).update(last_message=None)
     channel.delete()
+    _count_channels(channel.application_id, -1)
     if actor.operator is not None:
         record_moderation(
             actor=actor,

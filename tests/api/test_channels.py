@@ -322,3 +322,45 @@ def test_custom_event(world: World, app_client: APIClient, client_for: Any) -> N
     assert body == {"type": "confetti", "properties": {"n": 3}}
     as_john = client_for(world.john).post(url, {"type": "wave", "properties": {}}, format="json")
     assert as_john.json()["user"]["name"] == "john"
+
+
+def test_unfiltered_list_totals_come_from_the_counter(world: World, app_client: APIClient) -> None:
+    """The application's own list reads its total from ApplicationCounters (no COUNT(*)); filtered
+    lists and users' lists still count what they match."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        body = app_client.get("/v1/channels?page=0&size=2").json()
+    assert body["page"]["totalElements"] == 3
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert app_client.get("/v1/channels?type=PUBLIC").json()["page"]["totalElements"] == 1
+    # The last page, walked from the far end, agrees with the first pages.
+    last = app_client.get("/v1/channels?page=1&size=2").json()
+    ids = channel_ids(body) + channel_ids(last)
+    assert sorted(ids) == sorted({world.general.pk, world.secret.pk, world.direct.pk})
+
+
+def test_list_totals_fall_back_to_counting_without_a_counter(
+    world: World, app_client: APIClient
+) -> None:
+    from channels_app.models import ApplicationCounters
+
+    ApplicationCounters.objects.filter(pk=world.general.application_id).delete()
+    body = app_client.get("/v1/channels").json()
+    assert body["page"]["totalElements"] == 3
+    assert len(channel_ids(body)) == 3
+
+
+def test_the_migration_counts_the_channels_applications_already_have(world: World) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from channels_app.models import ApplicationCounters
+
+    migration = importlib.import_module("channels_app.migrations.0003_application_counters")
+    ApplicationCounters.objects.all().delete()
+    migration.count_existing_channels(apps, None)
+    counters = ApplicationCounters.objects.get(pk=world.general.application_id)
+    assert counters.channels == 3

@@ -121,3 +121,49 @@ def test_only_creator_or_moderator_deletes(
     assert capture.names == ["channel.deleted"]
     assert not Channel.objects.filter(pk=channel.pk).exists()
     assert not Membership.objects.filter(channel_id=channel.pk).exists()
+
+
+def channel_counter(application: Any) -> int:
+    from channels_app.models import ApplicationCounters
+
+    return ApplicationCounters.objects.get(pk=application.pk).channels
+
+
+def test_the_channel_counter_follows_creates_and_deletes(
+    app_actor: Actor, application: Any, jane: ChatUser, john: ChatUser
+) -> None:
+    assert channel_counter(application) == 0
+    public, _ = channel_services.create_channel(actor=app_actor, type="PUBLIC", name="general")
+    channel_services.create_channel(actor=app_actor, type="PRIVATE", name="staff")
+    channel_services.create_channel(actor=app_actor, type="DIRECT", members=[jane, john])
+    assert channel_counter(application) == 3
+    # Neither a DIRECT channel found again nor a refused duplicate name adds one.
+    channel_services.create_channel(actor=app_actor, type="DIRECT", members=[john, jane])
+    with pytest.raises(Conflict):
+        channel_services.create_channel(actor=app_actor, type="PUBLIC", name="general")
+    assert channel_counter(application) == 3
+    channel_services.delete_channel(actor=app_actor, channel_id=public.pk)
+    assert channel_counter(application) == 2
+    assert channel_counter(application) == Channel.objects.filter(application=application).count()
+
+
+def test_the_channel_counter_is_per_application(
+    app_actor: Actor, application: Any, other_application: Any
+) -> None:
+    other = Actor.for_application(other_application)
+    channel_services.create_channel(actor=app_actor, type="PUBLIC", name="general")
+    channel_services.create_channel(actor=other, type="PUBLIC", name="general")
+    channel_services.create_channel(actor=other, type="PUBLIC", name="random")
+    assert (channel_counter(application), channel_counter(other_application)) == (1, 2)
+
+
+def test_a_refused_delete_leaves_the_counter(
+    app_actor: Actor, application: Any, jane: ChatUser, john: ChatUser
+) -> None:
+    channel, _ = channel_services.create_channel(
+        actor=app_actor, type="PUBLIC", name="general", creator=jane
+    )
+    channel_services.add_member(actor=app_actor, channel_id=channel.pk, user=john)
+    with pytest.raises(PermissionDenied):
+        channel_services.delete_channel(actor=Actor.for_user(john), channel_id=channel.pk)
+    assert channel_counter(application) == 1

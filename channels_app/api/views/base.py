@@ -39,11 +39,13 @@ class ApiViewSet(ViewSet):
         key: str,
         *,
         prepare: Any = None,
+        total: int | None = None,
     ) -> Response:
-        """An offset HAL page; `prepare(rows)` may batch-load context for the page's rows."""
+        """An offset HAL page; `prepare(rows)` may batch-load context for the page's rows, and an
+        exact `total` known beforehand spares counting the queryset."""
         paginator = HalPagePagination()
         self.embedded_key = key
-        rows = paginator.paginate_queryset(queryset, self.request, view=self)
+        rows = paginator.paginate_queryset(queryset, self.request, view=self, total=total)
         context: dict[str, Any] = {"request": self.request}
         if prepare is not None:
             context.update(prepare(rows))

@@ -48,15 +48,20 @@ class ChannelViewSet(ApiViewSet):
         queryset = selectors.channels_for(
             self.actor, joined=query_flag(request, "joined"), unread=query_flag(request, "unread")
         )
+        total = None
         if any(name in request.query_params for name in ChannelFilter.base_filters):
             # Building the filter form costs ~0.5 ms: only when a filter is given.
             queryset = ChannelFilter(request.query_params, queryset=queryset, request=request).qs
+        elif self.actor.user is None:
+            # Every channel of the application: its counter is the total.
+            total = selectors.channel_total(self.actor.application)
         queryset = apply_sort(queryset, request, CHANNEL_SORTS, ["id"])
         return self.page(
             selectors.with_render_relations(queryset),
             s.ChannelResourceSerializer,
             "channels",
             prepare=prepare_channels,
+            total=total,
         )
 
     @extend_schema(

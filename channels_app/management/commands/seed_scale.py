@@ -34,7 +34,15 @@ from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
-from channels_app.models import Application, Channel, ChatUser, Membership, Message, ReadReceipt
+from channels_app.models import (
+    Application,
+    ApplicationCounters,
+    Channel,
+    ChatUser,
+    Membership,
+    Message,
+    ReadReceipt,
+)
 from channels_app.services.applications import create_application, rotate_client_secret
 
 OAuthClient = get_application_model()
@@ -523,6 +531,8 @@ class Command(BaseCommand):
                 "direct_key",
             ],
         ).run(channel_rows(), Progress("channels", n_channels))
+        # The total the channel services keep (create_application made the row at 0).
+        ApplicationCounters.objects.filter(pk=app_id).update(channels=n_channels)
 
         # Memberships: the creator first (MODERATOR of PUBLIC/PRIVATE, MEMBER of DIRECT).
         membership0 = reserve_ids(Membership, n_memberships)
