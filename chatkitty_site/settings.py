@@ -202,6 +202,9 @@ CHAT_MAX_PAGE_SIZE = 100
 CHAT_WS_MAX_FRAME_BYTES = env_int("CHAT_WS_MAX_FRAME_BYTES", 64 * 1024)
 CHAT_USER_TOKEN_TTL_SECONDS = env_int("CHAT_USER_TOKEN_TTL_SECONDS", 24 * 3600)
 CHAT_SESSION_STALE_SECONDS = env_int("CHAT_SESSION_STALE_SECONDS", 90)
+# Presence changes go to channels of at most this many members (0: every channel). Each change
+# reaches every connected member, so N members connecting at once cost N² frames without a cap.
+CHAT_PRESENCE_MAX_MEMBERS = env_int("CHAT_PRESENCE_MAX_MEMBERS", 500)
 # Rate limits, "<count>/<seconds>" ("0/1" disables one); see channels_app/ratelimit.py.
 CHAT_RATE_LIMITS = {
     "send_user": os.environ.get("CHAT_RATE_SEND_PER_USER", "20/1"),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .. import events
@@ -99,6 +100,20 @@ def expire_stale_sessions(*, now: datetime | None = None) -> int:
     return expired
 
 
+def presence_channel_ids(user: ChatUser) -> list[int]:
+    """The user's channels that hear of their presence: those of at most
+    CHAT_PRESENCE_MAX_MEMBERS members. Whether a channel is larger is one index probe past the
+    limit (`OFFSET limit LIMIT 1`), not a count of its members."""
+    memberships = Membership.objects.filter(user=user)
+    limit = settings.CHAT_PRESENCE_MAX_MEMBERS
+    if limit > 0:
+        beyond_limit = Membership.objects.filter(channel_id=OuterRef("channel_id")).order_by()[
+            limit : limit + 1
+        ]
+        memberships = memberships.exclude(Exists(beyond_limit))
+    return list(memberships.values_list("channel_id", flat=True))
+
+
 def _refresh_online(user: ChatUser) -> None:
     """Call with the user row locked: align `is_online` with the active sessions."""
     online = ChatSession.objects.filter(user=user, ended_time__isnull=True).exists()
@@ -110,7 +125,7 @@ def _set_online(user: ChatUser, *, online: bool) -> None:
     user.is_online = online
     user.save(update_fields=["is_online"])
     payload = user_properties(user)
-    for channel_id in Membership.objects.filter(user=user).values_list("channel_id", flat=True):
+    for channel_id in presence_channel_ids(user):
         events.publish_on_commit(
             events.ParticipantPresence(
                 application_id=user.application_id,

@@ -43,6 +43,35 @@ def test_the_first_session_takes_the_user_online_in_every_channel(
     assert again.events == []
 
 
+def test_presence_skips_channels_larger_than_the_cap(
+    application: Application,
+    general: Any,
+    jane: ChatUser,
+    make_user: Any,
+    published: Any,
+    settings: Any,
+) -> None:
+    """Each presence change reaches every connected member: channels above
+    CHAT_PRESENCE_MAX_MEMBERS hear nothing, so a connect storm is not N² frames there."""
+    settings.CHAT_PRESENCE_MAX_MEMBERS = 3
+    crowd = [make_user(application) for _ in range(3)]
+    crowded, _ = channel_services.create_channel(
+        actor=Actor.for_application(application),
+        type="PUBLIC",
+        name="crowded",
+        creator=jane,
+        members=crowd,
+    )
+    with published() as capture:
+        sessions.open_session(user=jane)
+    assert [p.channel_id for p in capture.of(events.ParticipantPresence)] == [general.pk]
+    assert sessions.presence_channel_ids(jane) == [general.pk]
+    settings.CHAT_PRESENCE_MAX_MEMBERS = 4  # exactly at the cap: still told
+    assert sessions.presence_channel_ids(jane) == [general.pk, crowded.pk]
+    settings.CHAT_PRESENCE_MAX_MEMBERS = 0  # no cap
+    assert sessions.presence_channel_ids(jane) == [general.pk, crowded.pk]
+
+
 def test_closing_is_idempotent_and_the_last_close_goes_offline(
     general: Any, jane: ChatUser, published: Any
 ) -> None:
