@@ -188,7 +188,7 @@ def update_channel(*, actor: Actor, channel_id: Any, patch: Any) -> Channel:
     if not isinstance(patch, dict):
         raise InvalidInput("The patch must be a JSON object.")
     channel = access_channel(actor, channel_id, lock=True)
-    _require_moderator(actor, channel)
+    require_moderator(actor, channel)
     fields: list[str] = []
     if "displayName" in patch and patch["displayName"] is not None:
         if channel.type == Channel.Type.DIRECT:
@@ -222,7 +222,7 @@ def update_channel(*, actor: Actor, channel_id: Any, patch: Any) -> Channel:
 def delete_channel(*, actor: Actor, channel_id: Any, reason: str = "") -> None:
     """Delete a channel and everything related. Users must be its creator or a moderator."""
     channel = access_channel(actor, channel_id, lock=True)
-    _require_moderator(actor, channel, allow_creator=True)
+    require_moderator(actor, channel, allow_creator=True)
     channel_pk = channel.pk
     # Messages point back at the channel (last_message): clear it so the cascade stays cheap.
     Channel.objects.filter(pk=channel_pk).update(last_message=None)
@@ -303,7 +303,7 @@ def leave_channel(*, actor: Actor, channel_id: Any) -> None:
     if channel.type == Channel.Type.DIRECT:
         raise InvalidInput("Members cannot leave a DIRECT channel.")
     require_member(actor, channel)
-    _remove_member(channel, actor.user, removed=False)
+    drop_membership(channel, actor.user, removed=False)
 
 
 @transaction.atomic
@@ -314,10 +314,10 @@ def remove_member(*, actor: Actor, channel_id: Any, user: ChatUser, reason: str 
     if channel.type == Channel.Type.DIRECT:
         raise InvalidInput("DIRECT channel membership is fixed.")
     if actor.user is not None and actor.user.pk != user.pk:
-        _require_moderator(actor, channel)
+        require_moderator(actor, channel)
     if not Membership.objects.filter(channel=channel, user=user).exists():
         raise InvalidInput(f"{user.name} is not a member of this channel.")
-    _remove_member(channel, user, removed=actor.user is None or actor.user.pk != user.pk)
+    drop_membership(channel, user, removed=actor.user is None or actor.user.pk != user.pk)
     if actor.operator is not None or (actor.user is not None and actor.user.pk != user.pk):
         record_moderation(
             actor=actor,
@@ -330,7 +330,9 @@ def remove_member(*, actor: Actor, channel_id: Any, user: ChatUser, reason: str 
     return access_channel(actor, channel.pk)
 
 
-def _remove_member(channel: Channel, user: ChatUser, *, removed: bool) -> None:
+def drop_membership(channel: Channel, user: ChatUser, *, removed: bool) -> None:
+    """End a membership and its read receipt, and tell the channel and the user. A building block
+    for services (leave, remove, ban) that have checked the rules; call inside their transaction."""
     Membership.objects.filter(channel=channel, user=user).delete()
     ReadReceipt.objects.filter(channel=channel, user=user).delete()
     user_payload = user_properties(user)
@@ -361,7 +363,7 @@ def set_member_role(
     if role not in Membership.Role.values:
         raise InvalidInput("`role` must be MEMBER or MODERATOR.")
     channel = access_channel(actor, channel_id, lock=True)
-    _require_moderator(actor, channel)
+    require_moderator(actor, channel)
     membership = Membership.objects.filter(channel=channel, user=user).first()
     if membership is None:
         if channel.type == Channel.Type.DIRECT or role != Membership.Role.MODERATOR:
@@ -455,8 +457,9 @@ def send_typing(*, actor: Actor, channel_id: Any, typing: bool = True) -> None:
     )
 
 
-def _require_moderator(actor: Actor, channel: Channel, *, allow_creator: bool = True) -> None:
-    """The application and operators pass; a user must moderate the channel or have created it."""
+def require_moderator(actor: Actor, channel: Channel, *, allow_creator: bool = True) -> None:
+    """The application and operators pass; a user must moderate the channel or have created it.
+    Shared with the moderation services."""
     if actor.user is None:
         return
     if allow_creator and channel.creator_id == actor.user.pk:

@@ -87,7 +87,7 @@ def ban_user(*, actor: Actor, channel_id: Any, user: ChatUser, reason: Any = "")
     clean = clean_reason(reason)
     _check_same_application(actor, user)
     channel = access_channel(actor, channel_id, lock=True)
-    channel_services._require_moderator(actor, channel)
+    channel_services.require_moderator(actor, channel)
     if channel.type == Channel.Type.DIRECT:
         raise InvalidInput("DIRECT channel membership is fixed; nobody can be banned from it.")
     if actor.user is not None and actor.user.pk == user.pk:
@@ -96,7 +96,7 @@ def ban_user(*, actor: Actor, channel_id: Any, user: ChatUser, reason: Any = "")
     if existing is not None:
         return existing
     if Membership.objects.filter(channel=channel, user=user).exists():
-        channel_services._remove_member(channel, user, removed=True)
+        channel_services.drop_membership(channel, user, removed=True)
     ban = ChannelBan.objects.create(channel=channel, user=user, reason=clean[:500])
     record_moderation(
         actor=actor,
@@ -116,7 +116,7 @@ def unban_user(*, actor: Actor, channel_id: Any, user: ChatUser, reason: Any = "
     clean = clean_reason(reason)
     _check_same_application(actor, user)
     channel = access_channel(actor, channel_id, lock=True)
-    channel_services._require_moderator(actor, channel)
+    channel_services.require_moderator(actor, channel)
     deleted, _ = ChannelBan.objects.filter(channel=channel, user=user).delete()
     if deleted:
         record_moderation(
@@ -136,7 +136,7 @@ def set_channel_frozen(*, actor: Actor, channel_id: Any, frozen: bool, reason: A
     `channel.updated`. Takes the channel row lock, so no send slips in between."""
     clean = clean_reason(reason)
     channel = access_channel(actor, channel_id, lock=True)
-    channel_services._require_moderator(actor, channel)
+    channel_services.require_moderator(actor, channel)
     if channel.frozen == frozen:
         return access_channel(actor, channel.pk)
     channel.frozen = frozen
