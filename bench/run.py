@@ -260,24 +260,44 @@ def pin_prefix(cpu: int | None) -> list[str]:
 
 
 class Server:
-    def __init__(self, name: str, settings_module: str, cpu: int | None) -> None:
+    """One uvicorn process serving `app` as production runs it, pinned to `cpu` when given; the
+    environment is `server_env(settings_module)` unless `env` is passed whole."""
+
+    def __init__(
+        self,
+        name: str,
+        settings_module: str,
+        cpu: int | None,
+        *,
+        app: str = "chatkitty_site.asgi:application",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.port = free_port()
         command = [
             *pin_prefix(cpu),
             str(Path(PYTHON).parent / "uvicorn"),
-            "chatkitty_site.asgi:application",
+            app,
             "--host", HOST, "--port", str(self.port),
             "--loop", "uvloop", "--http", "httptools",
             "--ws", "websockets-sansio", "--ws-max-size", "65536",
             "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=server_env(settings_module), start_new_session=True
+            command,
+            cwd=ROOT,
+            env=env if env is not None else server_env(settings_module),
+            start_new_session=True,
         )
         self.pinned = bool(pin_prefix(cpu))
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

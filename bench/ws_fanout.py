@@ -26,8 +26,6 @@ import contextlib
 import json
 import os
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,9 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import HOST, RESULTS, free_port, percentile, pin_prefix, server_env  # noqa: E402
+from bench.run import HOST, RESULTS, Server, percentile, server_env  # noqa: E402
 
-UVICORN = str(Path(sys.executable).parent / "uvicorn")
 BARS = {"p99_ms_100": 100.0, "p99_ms_1000": 400.0, "floor_ratio": 2.0, "idle_kib": 64.0}
 
 
@@ -61,47 +58,6 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.delivered / self.expected if self.expected else 0.0
-
-
-class Process:
-    """One uvicorn process serving `app`, pinned to `cpu`."""
-
-    def __init__(self, app: str, cpu: int | None, env: dict[str, str]) -> None:
-        self.port = free_port()
-        command = [
-            *pin_prefix(cpu), UVICORN, app, "--host", HOST, "--port", str(self.port),
-            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
-            "--ws-max-size", "65536", "--no-access-log", "--log-level", "warning",
-            "--lifespan", "off",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"uvicorn on {self.port} exited with {self.process.returncode}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"uvicorn on {self.port} did not start")
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @dataclass
@@ -238,7 +194,7 @@ async def run_scenario(
     return result
 
 
-async def measure_idle(process: Process, urls: list[str]) -> dict[str, Any]:
+async def measure_idle(process: Server, urls: list[str]) -> dict[str, Any]:
     await asyncio.sleep(1)
     before = process.rss_kib()
     sockets = await open_many(urls, batch=25, strict=False)
@@ -317,7 +273,10 @@ def main() -> None:
         targets.append(("floor", "bench.asgi_floor:application"))
     try:
         for target, app in targets:
-            processes = [Process(app, None if args.no_pin else cpu, env) for cpu in (0, 1)]
+            processes = [
+                Server(f"{target} {cpu}", "", None if args.no_pin else cpu, app=app, env=env)
+                for cpu in (0, 1)
+            ]
             try:
                 for process in processes:
                     process.wait_ready()
