@@ -43,6 +43,19 @@ def access_channel(actor: Actor, channel_id: Any, *, lock: bool = False) -> Chan
     return channel
 
 
+def lock_channel_for(actor: Actor, channel_id: Any, user: ChatUser) -> tuple[Channel, bool]:
+    """`access_channel(lock=True)` and whether `user` is a member of the channel, in one query
+    (a send's first statement: one round trip fewer under the row lock)."""
+    channel_pk = parse_id(channel_id, "Channel")
+    member = Exists(Membership.objects.filter(channel=OuterRef("pk"), user=user))
+    queryset = visible_channels(actor).annotate(has_member=member)
+    try:
+        channel = queryset.select_for_update(of=("self",)).get(pk=channel_pk)
+    except Channel.DoesNotExist:
+        raise not_found("Channel") from None
+    return channel, channel.has_member
+
+
 def access_user(actor: Actor, user_id: Any) -> ChatUser:
     """Any user of the actor's application (user lists are public within an application)."""
     user_pk = parse_id(user_id, "User")

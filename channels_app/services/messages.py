@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import events, ratelimit
-from ..access import access_channel, access_message, access_thread
+from ..access import access_channel, access_message, access_thread, lock_channel_for
 from ..actors import Actor
 from ..exceptions import ChannelFrozen, InvalidInput, PermissionDenied
 from ..models import Channel, ChatUser, Membership, Message, ReadReceipt, Thread
@@ -107,11 +107,14 @@ def _send(
         raise InvalidInput("The idempotency key must be a string of 1 to 100 characters.")
 
     ratelimit.check_send(actor)
-    channel = access_channel(actor, channel_id, lock=True)
-    if sender is not None and not Membership.objects.filter(channel=channel, user=sender).exists():
-        if actor.user is not None:
+    if sender is None:
+        channel = access_channel(actor, channel_id, lock=True)
+    else:
+        channel, is_member = lock_channel_for(actor, channel_id, sender)
+        if not is_member and actor.user is not None:
             raise PermissionDenied("Only members of this channel may send messages.")
-        raise InvalidInput(f"{sender.name} is not a member of this channel.")
+        if not is_member:
+            raise InvalidInput(f"{sender.name} is not a member of this channel.")
     if channel.frozen:
         raise ChannelFrozen()
     if sender is not None and not sender.is_active:
@@ -162,8 +165,9 @@ def _send(
     sequence = channel.last_sequence + 1
     message.sequence = sequence
     try:
-        with transaction.atomic():
-            message.save()
+        # No savepoint: the channel's row lock makes the sequence free, and if the insert fails
+        # anyway the exception rolls back the whole send (this service's atomic block).
+        message.save()
     except IntegrityError:
         raise InvalidInput("The message could not be stored; retry.") from None
     Channel.objects.filter(pk=channel.pk).update(last_sequence=sequence, last_message=message)

@@ -36,11 +36,25 @@ SIGNATURE_HEADER = "X-ChatKitty-Signature"
 
 
 def schedule_offline_notifications(message: Message) -> None:
-    """Call inside the send transaction: after commit, a background task notifies the channel's
-    members that have no active chat session (never inside the sender's request when tasks run
-    on a worker)."""
+    """Call inside the send transaction: a background task notifies the channel's members that
+    have no active chat session (never inside the sender's request when tasks run on a worker).
+
+    A queue kept in this database (django-tasks-db) takes the task inside the transaction, an
+    outbox: it commits with the message or not at all, and a send costs one commit, not two.
+    Any other backend (the embedded default runs tasks at once) gets it after commit, so the
+    fan-out never runs under the channel's row lock."""
     message_id = message.pk
-    transaction.on_commit(lambda: _enqueue_fan_out(message_id, 0), robust=True)
+    if _queue_in_database():
+        _enqueue_fan_out(message_id, 0)
+    else:
+        transaction.on_commit(lambda: _enqueue_fan_out(message_id, 0), robust=True)
+
+
+def _queue_in_database() -> bool:
+    from django.tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
 
 
 def _enqueue_fan_out(message_id: int, after_user_id: int) -> None:

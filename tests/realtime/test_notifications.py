@@ -222,3 +222,29 @@ def test_with_the_database_backend_the_fan_out_runs_on_the_worker_not_in_the_req
             time.sleep(0.05)
     assert Notification.objects.filter(user=john).count() == 1
     assert len(receiver.requests) == 3  # john and alex, one retried after a 500
+
+
+def test_with_the_database_backend_the_fan_out_task_commits_with_the_message(
+    general: Channel, jane: ChatUser
+) -> None:
+    """An outbox: the task row is written in the send's transaction, so a send that rolls back
+    queues nothing and a committed one cannot lose its notifications to a crash after commit."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    class Abort(Exception):
+        pass
+
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        with pytest.raises(Abort), transaction.atomic():
+            message = message_services.send_message(
+                actor=Actor.for_user(jane), channel_id=general.pk, body="rolled back"
+            )
+            queued = DBTaskResult.objects.get()
+            assert queued.args_kwargs["kwargs"] == {"message_id": message.pk, "after_user_id": 0}
+            raise Abort
+        assert not DBTaskResult.objects.exists()
+        message = message_services.send_message(
+            actor=Actor.for_user(jane), channel_id=general.pk, body="kept"
+        )
+        assert DBTaskResult.objects.get().args_kwargs["kwargs"]["message_id"] == message.pk
