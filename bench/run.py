@@ -260,13 +260,12 @@ def pin_prefix(cpu: int | None) -> list[str]:
 
 
 class Server:
-    """One uvicorn process serving `app` as production runs it, pinned to `cpu` when given; the
-    environment is `server_env(settings_module)` unless `env` is passed whole."""
+    """One uvicorn process serving `app` as production runs it, pinned to `cpu` when given, with
+    `env` (by default `server_env("chatkitty_site.settings")`)."""
 
     def __init__(
         self,
         name: str,
-        settings_module: str,
         cpu: int | None,
         *,
         app: str = "chatkitty_site.asgi:application",
@@ -286,7 +285,7 @@ class Server:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=env if env is not None else server_env(settings_module),
+            env=env if env is not None else server_env("chatkitty_site.settings"),
             start_new_session=True,
         )
         self.pinned = bool(pin_prefix(cpu))
@@ -553,9 +552,11 @@ def run_http(args: argparse.Namespace, only: set[str]) -> int:
     load_before = os.getloadavg()
     try:
         if any(e.server == "api" for e in selected):
-            servers["api"] = Server("API", "chatkitty_site.settings", args.server_cpu)
+            servers["api"] = Server("API", args.server_cpu)
         if any(e.server == "floor" for e in selected):
-            servers["floor"] = Server("floor", "bench.floor_settings", args.server_cpu)
+            servers["floor"] = Server(
+                "floor", args.server_cpu, env=server_env("bench.floor_settings")
+            )
         for server in servers.values():
             server.wait_ready()
         token = None

@@ -256,7 +256,7 @@ def main() -> int:
     os.environ.setdefault("CHAT_RATE_CONNECT_PER_USER", "0")
     os.environ.setdefault("CHAT_RATE_CONNECT_PER_APPLICATION", "0")
     setup = setup_database(args.subscribers)
-    server = Server("api", "chatkitty_site.settings", args.server_cpu)
+    server = Server("api", args.server_cpu)
     phases: dict[str, list[Phase]] = {"json": [], "stomp": []}
     try:
         server.wait_ready()

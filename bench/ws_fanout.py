@@ -274,7 +274,7 @@ def main() -> None:
     try:
         for target, app in targets:
             processes = [
-                Server(f"{target} {cpu}", "", None if args.no_pin else cpu, app=app, env=env)
+                Server(f"{target} {cpu}", None if args.no_pin else cpu, app=app, env=env)
                 for cpu in (0, 1)
             ]
             try:

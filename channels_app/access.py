@@ -30,30 +30,27 @@ def visible_channels(actor: Actor) -> QuerySet[Channel]:
 def access_channel(actor: Actor, channel_id: Any, *, lock: bool = False) -> Channel:
     """The channel if the actor may see it. With `lock`, the row is locked (select_for_update):
     call inside a transaction."""
-    channel_pk = parse_id(channel_id, "Channel")
     queryset = visible_channels(actor)
     if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    try:
-        channel = (
-            queryset if lock else queryset.select_related("creator", "last_message__user")
-        ).get(pk=channel_pk)
-    except Channel.DoesNotExist:
-        raise not_found("Channel") from None
-    return channel
+        return _one_channel(queryset.select_for_update(of=("self",)), channel_id)
+    return _one_channel(queryset.select_related("creator", "last_message__user"), channel_id)
 
 
 def lock_channel_for(actor: Actor, channel_id: Any, user: ChatUser) -> tuple[Channel, bool]:
     """`access_channel(lock=True)` and whether `user` is a member of the channel, in one query
     (a send's first statement: one round trip fewer under the row lock)."""
-    channel_pk = parse_id(channel_id, "Channel")
     member = Exists(Membership.objects.filter(channel=OuterRef("pk"), user=user))
     queryset = visible_channels(actor).annotate(has_member=member)
+    channel = _one_channel(queryset.select_for_update(of=("self",)), channel_id)
+    return channel, channel.has_member
+
+
+def _one_channel[Row](queryset: QuerySet[Any, Row], channel_id: Any) -> Row:
+    """The channel `channel_id` names in `queryset`, or the same NotFound for every miss."""
     try:
-        channel = queryset.select_for_update(of=("self",)).get(pk=channel_pk)
+        return queryset.get(pk=parse_id(channel_id, "Channel"))
     except Channel.DoesNotExist:
         raise not_found("Channel") from None
-    return channel, channel.has_member
 
 
 def access_user(actor: Actor, user_id: Any) -> ChatUser:

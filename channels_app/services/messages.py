@@ -111,9 +111,9 @@ def _send(
         channel = access_channel(actor, channel_id, lock=True)
     else:
         channel, is_member = lock_channel_for(actor, channel_id, sender)
-        if not is_member and actor.user is not None:
-            raise PermissionDenied("Only members of this channel may send messages.")
         if not is_member:
+            if actor.user is not None:
+                raise PermissionDenied("Only members of this channel may send messages.")
             raise InvalidInput(f"{sender.name} is not a member of this channel.")
     if channel.frozen:
         raise ChannelFrozen()
