@@ -1,5 +1,7 @@
-"""Real ASGI server processes for tests that need HTTP and websockets from outside pytest."""
+"""Real processes for tests that need them: the ASGI server (HTTP and websockets from outside
+pytest) and Debian's Chromium, driven by Playwright."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -8,8 +10,24 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -51,3 +69,25 @@ def uvicorn_server(env: dict[str, str], log_path: Path, *, ready_path: str = "/v
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def chromium_executable() -> str:
+    """Debian's Chromium (`CHROMIUM_PATH` overrides); the calling test is skipped without it."""
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.skip(f"Chromium not found at {executable} (apt-get install chromium)")
+    return executable
+
+
+@contextmanager
+def launch_chromium(executable: str | None = None) -> Iterator["Browser"]:
+    """Headless Chromium until the block ends. Playwright's sync API keeps an event loop in this
+    thread while it runs, so the ORM (async-unsafe) is only used before and after this block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable or chromium_executable(), args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

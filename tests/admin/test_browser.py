@@ -12,7 +12,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
-from playwright.sync_api import Browser, ConsoleMessage, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, expect
 from websockets.sync.client import connect as ws_connect
 
 from channels_app.actors import Actor
@@ -34,23 +33,13 @@ from channels_app.services import messages as message_services
 from channels_app.services import moderation
 from channels_app.services import users as user_services
 
-from ..servers import uvicorn_server
+from ..servers import chromium_executable, launch_chromium, uvicorn_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(settings.BASE_DIR)
 ARTIFACTS = ROOT / "artifacts"
 PASSWORD = "operator-browser-password"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_database_url() -> str:
@@ -83,20 +72,7 @@ def chat_server(tmp_path: Path) -> Iterator[int]:
 
 @pytest.fixture
 def chromium_path() -> str:
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not Path(executable).exists():
-        pytest.skip(f"Chromium not found at {executable} (apt-get install chromium)")
-    return executable
-
-
-@contextmanager
-def chromium(executable: str) -> Iterator[Browser]:
-    """Playwright's sync API keeps an event loop in this thread while it runs, so the ORM
-    (async-unsafe) is only used before and after this block."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    return chromium_executable()
 
 
 def receive_until(socket_: Any, type_: str, timeout: float = 10) -> dict[str, Any]:
@@ -146,7 +122,7 @@ def test_operator_deletes_a_reported_message_and_members_see_it_live(
 
     with (
         ws_connect(f"ws://127.0.0.1:{chat_server}/ws/v1/chat?token={token}") as session,
-        chromium(chromium_path) as browser,
+        launch_chromium(chromium_path) as browser,
     ):
         started = receive_until(session, "session.started")
         assert channel.pk in started["channels"]

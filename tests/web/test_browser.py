@@ -18,23 +18,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from ..servers import uvicorn_server
+from ..servers import launch_chromium, uvicorn_server
 
 pytestmark = pytest.mark.browser
 
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "browser-test-password"
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 LIVE = 2_000  # ms: how soon live updates must show
@@ -99,13 +89,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not Path(executable).exists():
-        pytest.skip(f"Chromium not found at {executable} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Person:
